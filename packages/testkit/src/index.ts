@@ -19,4 +19,6 @@ export { liveResources } from './registry.js';
 export type { TrackedResource } from './registry.js';
 export { createTestConnector } from './test-connector.js';
 export type { TestConnectorOptions } from './test-connector.js';
+export { createTestTransport } from './test-transport.js';
+export type { TestTransportOptions } from './test-transport.js';
 export { seededRandom } from './random.js';
