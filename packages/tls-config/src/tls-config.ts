@@ -1,0 +1,411 @@
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, SecureContext, TLSSocket } from 'node:tls';
+import { ConfigError, OptionChecker, isBerthError } from '@berth/core-types';
+import type { BerthError, ErrorCode, TlsConnector, TlsHandshakeInfo, TlsTarget } from '@berth/core-types';
+import type { Http2ConnectOptions, UndiciConnector, WsConnectOptions } from './adapters.js';
+import { ExpiryWatch } from './cert-expiry.js';
+import { classifyDialError } from './classify-error.js';
+import { ConnectError, PinMismatchError, TlsError } from './errors.js';
+import { TlsEvents } from './events.js';
+import { resolveOptions } from './options.js';
+import type { ResolvedTlsOptions, TlsConfigOptions } from './options.js';
+import { commonName } from './pem.js';
+import { chainPins, summarizePeer } from './peer.js';
+import type { PeerSummary } from './peer.js';
+import { ProbeCache } from './probe.js';
+import type { ProbeOptions, ProbeResult } from './probe.js';
+import { buildSecureContext } from './secure-context.js';
+import { SessionCache, sessionKey } from './session-cache.js';
+import type { CachedSession, SessionCacheStats } from './session-cache.js';
+import { loadTrustMaterial, readFiles } from './trust-material.js';
+import type { TrustMaterial } from './trust-material.js';
+
+/** Handshake and resumption counters of a {@link TlsConfig}. */
+export interface TlsConfigStats {
+  /** The trust profile's name. */
+  readonly name: string;
+  /** Handshakes completed (verified). */
+  readonly handshakes: number;
+  /** Of those, abbreviated handshakes that resumed a cached session. */
+  readonly resumed: number;
+  /** `resumed / handshakes`, 0 before the first handshake. */
+  readonly resumptionRate: number;
+  /** Dials that failed, by error code. */
+  readonly failures: Readonly<Partial<Record<ErrorCode, number>>>;
+  /** The session-ticket cache. */
+  readonly sessions: SessionCacheStats;
+  /** Successful `reload()` calls; each one installed a new SecureContext. */
+  readonly reloads: number;
+}
+
+/** Per-dial facts kept beside the socket. */
+interface Dial {
+  readonly host: string;
+  readonly port: number;
+  readonly key: string;
+  readonly cached: CachedSession | undefined;
+  state: 'tcp-connecting' | 'handshaking' | 'secure' | 'failed';
+  peer: PeerSummary | undefined;
+}
+
+const H1 = ['http/1.1'] as const;
+const H2 = ['h2'] as const;
+
+/**
+ * One trust profile, shared by every pool: a single SecureContext (CA set, client certificate,
+ * version and cipher policy), host-name and SPKI pin verification, a session-ticket cache,
+ * an ALPN probe and adapters for undici, `node:http2` and ws. It is itself a
+ * {@link TlsConnector}, so the pools take it as is. Build it with {@link createTlsConfig}.
+ */
+export class TlsConfig implements TlsConnector {
+  /** The trust profile's name (option `name`). */
+  readonly name: string;
+  /** ALPN protocols offered when a target names none. */
+  readonly alpnProtocols: readonly string[];
+  /** Deadline for TCP connect + TLS handshake, in milliseconds. */
+  readonly handshakeTimeoutMs: number;
+  readonly #options: ResolvedTlsOptions;
+  readonly #events: TlsEvents;
+  readonly #expiry: ExpiryWatch;
+  readonly #sessions: SessionCache;
+  readonly #probes: ProbeCache;
+  readonly #info = new WeakMap<TLSSocket, TlsHandshakeInfo>();
+  readonly #peers = new WeakMap<TLSSocket, PeerSummary>();
+  #context: SecureContext;
+  #handshakes = 0;
+  #resumed = 0;
+  #reloads = 0;
+  readonly #failures: Partial<Record<ErrorCode, number>> = {};
+
+  /** @internal Use {@link createTlsConfig}. */
+  constructor(options: ResolvedTlsOptions) {
+    this.#options = options;
+    this.name = options.name;
+    this.alpnProtocols = Object.freeze([...options.alpnProtocols]);
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs;
+    this.#events = new TlsEvents(options.name);
+    this.#expiry = new ExpiryWatch({
+      days: options.expiryWarningDays,
+      clock: options.clock,
+      logger: options.logger,
+      events: this.#events,
+    });
+    this.#sessions = new SessionCache({
+      maxEntries: options.maxCachedSessions,
+      maxTtlMs: options.maxSessionTtlMs,
+      clock: options.clock,
+    });
+    this.#probes = new ProbeCache({ clock: options.clock, ttlMs: options.probeCacheTtlMs });
+    this.#context = contextOrThrow(options, options.material, 'tls-config');
+    this.#checkClientExpiry(options.material);
+  }
+
+  /** The shared SecureContext of this trust profile (replaced by `reload()`; sockets keep the one they were made with). */
+  get secureContext(): SecureContext {
+    return this.#context;
+  }
+
+  /**
+   * Dials `target` and returns the socket at once. It emits `'secureConnect'` after the chain,
+   * host name and pins are verified, or `'error'` with a `BerthError` (`ERR_BERTH_TLS_*`,
+   * `ERR_BERTH_CONNECT_*`, `ERR_BERTH_DNS`) and is destroyed. SNI is the target's
+   * `servername`, else its host, and is not sent for IP literals (RFC 6066 §3). A cached
+   * session for the same host, port, SNI and ALPN offer is resumed.
+   */
+  connect(target: TlsTarget): TLSSocket {
+    const { clock } = this.#options;
+    const started = clock.now();
+    const host = unbracket(target.host);
+    const alpn = target.alpnProtocols ?? this.alpnProtocols;
+    const servername = target.servername ?? (isIP(host) === 0 ? host : undefined);
+    const key = sessionKey(host, target.port, servername, alpn);
+    const dial: Dial = {
+      host,
+      port: target.port,
+      key,
+      cached: this.#options.maxCachedSessions === 0 ? undefined : this.#sessions.get(key),
+      state: 'tcp-connecting',
+      peer: undefined,
+    };
+    const socket = tls.connect({
+      host,
+      port: target.port,
+      secureContext: this.#context,
+      ALPNProtocols: [...alpn],
+      rejectUnauthorized: !this.#options.insecure,
+      checkServerIdentity: (hostname: string, cert: PeerCertificate) => this.#checkIdentity(dial, hostname, cert),
+      ...(servername === undefined ? {} : { servername }),
+      ...(dial.cached === undefined ? {} : { session: dial.cached.session }),
+    });
+    // undici does the same for every socket it dials: no Nagle delay on request heads, and
+    // keep-alive probes so a silently dropped connection is noticed.
+    socket.setNoDelay(true);
+    if (this.#options.tcpKeepAliveInitialDelayMs > 0) socket.setKeepAlive(true, this.#options.tcpKeepAliveInitialDelayMs);
+
+    const timer = clock.setTimeout(() => {
+      const phase = dial.state === 'tcp-connecting' ? 'TCP connect' : 'TLS handshake';
+      socket.destroy(
+        new ConnectError(
+          'ERR_BERTH_CONNECT_TIMEOUT',
+          `${phase} to ${host}:${target.port} did not complete within ${this.handshakeTimeoutMs} ms`,
+          { host, port: target.port, phase, timeoutMs: this.handshakeTimeoutMs },
+        ),
+      );
+    }, this.handshakeTimeoutMs);
+
+    // Node destroys a socket that fails verification with its own error from inside the TLS
+    // wrap (`onConnectSecure`), with no hook to substitute another one, so the classified
+    // BerthError is put in place where the 'error' event is emitted, on this socket only.
+    const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+    socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+      if (event === 'error' && dial.state !== 'secure' && dial.state !== 'failed') args[0] = fail(args[0]);
+      return emit(event, ...args);
+    }) as TLSSocket['emit'];
+    const fail = (error: unknown): BerthError => {
+      const tcpConnected = dial.state !== 'tcp-connecting';
+      dial.state = 'failed';
+      clock.clearTimeout(timer);
+      const classified = classifyDialError(error, { host, port: target.port, tcpConnected });
+      this.#failures[classified.code] = (this.#failures[classified.code] ?? 0) + 1;
+      this.#events.handshakeError(host, target.port, classified);
+      return classified;
+    };
+
+    socket.once('connect', () => {
+      if (dial.state === 'tcp-connecting') dial.state = 'handshaking';
+    });
+    socket.once('secureConnect', () => {
+      dial.state = 'secure';
+      clock.clearTimeout(timer);
+      this.#onSecure(socket, dial, started);
+    });
+    socket.once('close', () => clock.clearTimeout(timer));
+    if (this.#options.maxCachedSessions > 0) {
+      // Node emits 'session' only once the peer is verified (`onnewsessionclient` waits for it).
+      socket.on('session', (session: Buffer) => this.#sessions.set(key, session, dial.peer));
+    }
+    return socket;
+  }
+
+  /** Handshake facts of a socket from {@link TlsConfig.connect}; `undefined` before `'secureConnect'`. */
+  handshakeInfo(socket: TLSSocket): TlsHandshakeInfo | undefined {
+    return this.#info.get(socket);
+  }
+
+  /**
+   * A connector for undici's `connect` option (`new Client(origin, { connect: config.undiciConnect() })`).
+   * It offers ALPN `http/1.1` unless told otherwise, since an undici Client without
+   * `allowH2` must not be handed an HTTP/2 connection.
+   */
+  undiciConnect(options: { readonly alpnProtocols?: readonly string[] } = {}): UndiciConnector {
+    const alpnProtocols = options.alpnProtocols ?? H1;
+    return (opts, callback) => {
+      const port = Number(opts.port) || (opts.protocol === 'http:' ? 80 : 443);
+      const servername = typeof opts.servername === 'string' && opts.servername !== '' ? opts.servername : undefined;
+      const socket = this.connect({
+        host: opts.hostname,
+        port,
+        alpnProtocols,
+        ...(servername === undefined ? {} : { servername }),
+      });
+      const onError = (error: Error) => {
+        socket.off('secureConnect', onSecure);
+        callback(error, null);
+      };
+      const onSecure = () => {
+        socket.off('error', onError);
+        callback(null, socket);
+      };
+      socket.once('error', onError);
+      socket.once('secureConnect', onSecure);
+    };
+  }
+
+  /** Options for `http2.connect(origin, config.http2Options(target))`: the session dials through this config, offering `h2`. */
+  http2Options(target: TlsTarget): Http2ConnectOptions {
+    return { createConnection: () => this.connect({ ...target, alpnProtocols: target.alpnProtocols ?? H2 }) };
+  }
+
+  /** Options for `new WebSocket(url, config.wsOptions(target))` (ws 8): dials through this config, offering `http/1.1`. */
+  wsOptions(target: TlsTarget): WsConnectOptions {
+    return {
+      createConnection: () => this.connect({ ...target, alpnProtocols: H1 }),
+      handshakeTimeout: this.handshakeTimeoutMs,
+    };
+  }
+
+  /**
+   * Opens one verified connection to `origin` (`https://host[:port]`), reports what was
+   * negotiated (ALPN, version, cipher, timing, resumption, the peer's leaf) and closes it
+   * once the server's session ticket has arrived, so the pool's first real connection resumes.
+   * Concurrent probes of one origin share one dial; a success is cached for `probeCacheTtlMs`.
+   * Rejects with the dial's `BerthError`, or `ERR_BERTH_CONFIG` for an origin that is not `https:`.
+   */
+  probe(origin: string, options: ProbeOptions = {}): Promise<ProbeResult> {
+    const target = probeTarget(origin, options, this.alpnProtocols);
+    return this.#probes.run(target, options.fresh === true, () => ({
+      socket: this.connect(target),
+      info: (socket) => this.#info.get(socket),
+      peer: (socket) => this.#peers.get(socket) ?? summarizePeer(socket.getPeerCertificate()),
+      waitForTicket: this.#options.maxCachedSessions > 0,
+    }));
+  }
+
+  /**
+   * Re-reads `caFiles` and client-certificate files and installs a new SecureContext. Open
+   * connections keep the context they were made with; new ones use the new one. The session
+   * cache and probe results are dropped, since they were verified under the old trust set.
+   * On failure the old context stays and the promise rejects with `ERR_BERTH_CONFIG`.
+   */
+  async reload(): Promise<void> {
+    const { sources } = this.#options;
+    const c = new OptionChecker('tls-config reload');
+    const material = loadTrustMaterial(sources, await readFiles(sources), c);
+    let context: SecureContext | undefined;
+    try {
+      c.done();
+      context = contextOrThrow(this.#options, material, 'tls-config reload');
+    } catch (error) {
+      const failure = error as BerthError;
+      this.#options.logger.error(`TLS config "${this.name}": reload failed, keeping the previous SecureContext`, {
+        code: failure.code,
+        error: failure.message,
+      });
+      this.#events.reload(failure);
+      throw failure;
+    }
+    this.#context = context;
+    this.#sessions.clear();
+    this.#probes.clear();
+    this.#reloads += 1;
+    this.#checkClientExpiry(material);
+    this.#events.reload(undefined);
+  }
+
+  /** Handshake and resumption counters. */
+  stats(): TlsConfigStats {
+    return {
+      name: this.name,
+      handshakes: this.#handshakes,
+      resumed: this.#resumed,
+      resumptionRate: this.#handshakes === 0 ? 0 : this.#resumed / this.#handshakes,
+      failures: { ...this.#failures },
+      sessions: this.#sessions.stats(),
+      reloads: this.#reloads,
+    };
+  }
+
+  #checkIdentity(dial: Dial, hostname: string, cert: PeerCertificate): Error | undefined {
+    const peer = summarizePeer(cert);
+    dial.peer = peer;
+    if (this.#options.insecure) return undefined;
+    const hostError = tls.checkServerIdentity(hostname, cert);
+    if (hostError !== undefined) return hostError;
+    const { pins } = this.#options;
+    if (pins.size > 0) {
+      const chain = chainPins(cert as DetailedPeerCertificate);
+      if (!chain.some((pin) => pins.has(pin))) {
+        const pinSeen = chain[0] ?? '';
+        return new PinMismatchError(
+          `TLS peer ${dial.host}:${dial.port} (${hostname}) presented key pin-sha256="${pinSeen}", which matches none of the ${pins.size} configured pin(s)`,
+          { host: dial.host, port: dial.port, pinSeen, chainPins: chain },
+        );
+      }
+    }
+    const custom = this.#options.checkServerIdentity;
+    const customError = custom?.(hostname, cert);
+    if (customError === undefined) return undefined;
+    if (isBerthError(customError)) return customError;
+    return new TlsError(
+      'ERR_BERTH_TLS_UNTRUSTED',
+      `TLS peer ${dial.host}:${dial.port} (${hostname}) was rejected by checkServerIdentity: ${customError.message}`,
+      { cause: customError, host: dial.host, port: dial.port },
+    );
+  }
+
+  #onSecure(socket: TLSSocket, dial: Dial, started: number): void {
+    const resumed = socket.isSessionReused();
+    if (dial.cached !== undefined && !resumed) this.#sessions.reject(dial.key);
+    // A resumed handshake carries no certificate; the session remembers who it was issued by.
+    if (resumed) dial.peer ??= dial.cached?.peer;
+    const cipher = socket.getCipher();
+    const info: TlsHandshakeInfo = {
+      version: socket.getProtocol() ?? 'unknown',
+      cipher: cipher.standardName,
+      alpn: socket.alpnProtocol ?? false,
+      resumed,
+      handshakeMs: this.#options.clock.now() - started,
+    };
+    this.#info.set(socket, info);
+    if (dial.peer !== undefined) {
+      this.#peers.set(socket, dial.peer);
+      if (!resumed) this.#expiry.check('peer', dial.peer.subject, dial.peer.validTo);
+    }
+    this.#handshakes += 1;
+    if (resumed) this.#resumed += 1;
+    this.#events.handshake(dial.host, dial.port, info);
+  }
+
+  #checkClientExpiry(material: TrustMaterial): void {
+    const leaf = material.client?.leaf;
+    if (leaf !== undefined) this.#expiry.check('client', commonName(leaf.subject), Date.parse(leaf.validTo));
+  }
+}
+
+function contextOrThrow(options: ResolvedTlsOptions, material: TrustMaterial, component: string): SecureContext {
+  try {
+    return buildSecureContext({ material, minVersion: options.minVersion, maxVersion: options.maxVersion, ciphers: options.ciphers });
+  } catch (error) {
+    // Everything was parsed and checked already; OpenSSL can still refuse (e.g. a key type
+    // the security level forbids), so it is reported like any other bad option.
+    throw new ConfigError(component, [
+      { path: 'secureContext', expected: 'material OpenSSL accepts', received: (error as Error).message },
+    ]);
+  }
+}
+
+function unbracket(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function probeTarget(origin: string, options: ProbeOptions, defaultAlpn: readonly string[]): TlsTarget & { readonly origin: string } {
+  let url: URL | undefined;
+  try {
+    url = new URL(origin);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'https:') {
+    throw new ConfigError('tls-config probe', [{ path: 'origin', expected: 'an https:// origin', received: JSON.stringify(origin) }]);
+  }
+  return {
+    origin: url.origin,
+    host: unbracket(url.hostname),
+    port: url.port === '' ? 443 : Number(url.port),
+    alpnProtocols: options.alpnProtocols ?? defaultAlpn,
+    ...(options.servername === undefined ? {} : { servername: options.servername }),
+  };
+}
+
+/**
+ * Builds a trust profile. Validates every option at once (`ERR_BERTH_CONFIG` listing each
+ * bad field), loads CA and client-certificate files, builds the one shared SecureContext,
+ * and warns through the logger on every call made with `insecure: true` (refused when
+ * `NODE_ENV=production`).
+ *
+ * @example
+ * const tls = createTlsConfig({ caFiles: ['/etc/berth/ca.pem'], pins: [current, backup] });
+ * const client = new undici.Client(origin, { connect: tls.undiciConnect() });
+ * const session = http2.connect(origin, tls.http2Options({ host, port }));
+ */
+export function createTlsConfig(options: TlsConfigOptions = {}): TlsConfig {
+  const resolved = resolveOptions(options);
+  if (resolved.insecure) {
+    resolved.logger.warn(
+      `TLS config "${resolved.name}" is insecure: certificate, host-name and pin verification are OFF. Use only in tests.`,
+      { name: resolved.name, insecure: true },
+    );
+  }
+  return new TlsConfig(resolved);
+}
