@@ -1,0 +1,327 @@
+import {
+  ALL_CHANNELS,
+  GEO_CHANNELS,
+  H2_CHANNELS,
+  HTTPS_POOL_CHANNELS,
+  REQUEST_CHANNELS,
+  RESILIENCE_CHANNELS,
+  SCALER_CHANNELS,
+  TLS_CHANNELS,
+  WS_CHANNELS,
+} from '@berth/core-types';
+import type {
+  AcquireMessage,
+  BerthEvent,
+  BreakerState,
+  BreakerStateMessage,
+  CertExpiringMessage,
+  ConnectErrorMessage,
+  ConnectionClosedMessage,
+  ConnectionCreatedMessage,
+  GeoEjectedMessage,
+  GeoEstimateMessage,
+  GeoFailoverMessage,
+  GeoHedgeMessage,
+  GeoRegionSwitchMessage,
+  GeoRestoredMessage,
+  H2GoawayMessage,
+  H2PingMessage,
+  H2RetryMessage,
+  H2SessionClosedMessage,
+  H2SessionCreatedMessage,
+  H2StreamsMessage,
+  H2WindowMessage,
+  PoolGaugesMessage,
+  PoolResizeMessage,
+  RejectedMessage,
+  RequestEndMessage,
+  RequestStartMessage,
+  RetryMessage,
+  ScalerDecisionMessage,
+  ScalerResizeErrorMessage,
+  ThrottledMessage,
+  TlsHandshakeErrorMessage,
+  TlsHandshakeMessage,
+  TlsReloadMessage,
+  ValidationMessage,
+  WsBufferMessage,
+  WsHeartbeatMessage,
+  WsMessageLostMessage,
+  WsReconnectMessage,
+  WsRotationMessage,
+  WsSocketState,
+  WsStateMessage,
+} from '@berth/core-types';
+import type { Registry } from 'prom-client';
+import { LabelGuard, statusClass } from './labels.js';
+import type { IdentityLabels } from './labels.js';
+import { createMetricSet, removeMetricSet } from './metric-set.js';
+import type { MetricSet } from './metric-set.js';
+import { resolveCollectOptions } from './options.js';
+import type { CollectMetricsOptions } from './options.js';
+import { subscribeAll } from './subscriptions.js';
+import type { ChannelHandler } from './subscriptions.js';
+
+/** What {@link collectMetrics} returns. */
+export interface MetricsCollector {
+  /** The registry the metrics live in (`registry.metrics()` renders the exposition). */
+  readonly registry: Registry;
+  /** The metric name prefix in use. */
+  readonly prefix: string;
+  /** Unsubscribes from every channel and removes this collector's metrics from the registry. Idempotent. */
+  stop(): void;
+}
+
+const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+const ms = (value: number): number => value / 1000;
+
+/**
+ * Subscribes to every `berth:*` diagnostics channel ({@link ALL_CHANNELS}) and keeps prom-client
+ * metrics from the events: pools, requests, TLS, HTTP/2, WebSocket, regions, scaler and
+ * resilience (see the README for the full list). Labels are the publisher's identity
+ * (`kind`, `name`, `origin`, `region`) plus bounded values; never a path or an id.
+ *
+ * @throws ConfigError `ERR_BERTH_CONFIG` for invalid options, or when the registry already
+ *   holds metrics with this prefix.
+ * @example
+ * const collector = collectMetrics({ registry: new Registry() });
+ * app.get('/metrics', async () => collector.registry.metrics());
+ */
+export function collectMetrics(options?: CollectMetricsOptions): MetricsCollector {
+  const resolved = resolveCollectOptions(options);
+  const m = createMetricSet(resolved);
+  const guard = new LabelGuard(resolved.maxComponents, resolved.maxLabelValues);
+  const handlers = buildHandlers(m, guard);
+  const unsubscribe = subscribeAll(handlers, resolved.logger, 'metrics');
+  let stopped = false;
+  return {
+    registry: resolved.registry,
+    prefix: resolved.prefix,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      unsubscribe();
+      removeMetricSet(resolved.registry, resolved.prefix);
+    },
+  };
+}
+
+function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHandler> {
+  const id = (event: BerthEvent): IdentityLabels => guard.identity(event.component);
+  const bounded = (metric: string, label: string, value: string | number): string => guard.value(metric, label, String(value));
+  const regionOf = (event: BerthEvent, region: string): IdentityLabels => ({ ...id(event), region: bounded('region', 'region', region) });
+  const wsStates = new Map<IdentityLabels, Map<string, WsSocketState>>();
+
+  const on: Record<string, (message: never) => void> = {
+    // Requests
+    [REQUEST_CHANNELS.start]: (e: RequestStartMessage) => m.requests_in_flight.inc(id(e)),
+    [REQUEST_CHANNELS.end]: (e: RequestEndMessage) => {
+      const labels = id(e);
+      m.requests_in_flight.dec(labels);
+      m.requests_total.inc({ ...labels, status_class: statusClass(e.status), protocol: e.protocol, reused: String(e.reused) });
+      m.request_duration_seconds.observe({ ...labels, protocol: e.protocol }, ms(e.timings.totalMs));
+      if (e.error !== undefined) m.request_errors_total.inc({ ...labels, code: e.error.code });
+    },
+
+    // https-pool
+    [HTTPS_POOL_CHANNELS.connectionCreated]: (e: ConnectionCreatedMessage) =>
+      m.connections_created_total.inc({ ...id(e), protocol: e.connection.protocol }),
+    [HTTPS_POOL_CHANNELS.connectionClosed]: (e: ConnectionClosedMessage) => closed(e, e.reason, e.ageMs, e.requestCount),
+    [HTTPS_POOL_CHANNELS.connectError]: (e: ConnectErrorMessage) => m.connect_errors_total.inc({ ...id(e), code: e.error.code }),
+    [HTTPS_POOL_CHANNELS.acquire]: (e: AcquireMessage) => {
+      const labels = id(e);
+      m.acquire_total.inc({ ...labels, outcome: e.outcome });
+      // bb8's get_wait_time counts only acquisitions that got a connection; timeouts would
+      // pile up at the deadline and hide the real wait distribution.
+      if (e.outcome === 'direct' || e.outcome === 'waited') m.acquire_wait_seconds.observe(labels, ms(e.waitMs));
+    },
+    [HTTPS_POOL_CHANNELS.validation]: (e: ValidationMessage) =>
+      m.validations_total.inc({ ...id(e), outcome: e.ok ? 'ok' : 'failed' }),
+    [HTTPS_POOL_CHANNELS.resize]: (e: PoolResizeMessage) => {
+      const labels = id(e);
+      m.pool_target.set(labels, e.to);
+      if (e.to !== e.from) m.pool_resizes_total.inc({ ...labels, direction: e.to > e.from ? 'up' : 'down' });
+    },
+    [HTTPS_POOL_CHANNELS.gauges]: (e: PoolGaugesMessage) => {
+      const labels = id(e);
+      m.connections.set({ ...labels, state: 'idle' }, e.idle);
+      m.connections.set({ ...labels, state: 'busy' }, e.busy);
+      m.connections.set({ ...labels, state: 'connecting' }, e.connecting);
+      m.pool_waiters.set(labels, e.pending);
+      m.pool_target.set(labels, e.target);
+    },
+
+    // h2-multiplexer
+    [H2_CHANNELS.sessionCreated]: (e: H2SessionCreatedMessage) => {
+      const labels = id(e);
+      m.h2_sessions.inc(labels);
+      m.connections_created_total.inc({ ...labels, protocol: 'h2' });
+    },
+    [H2_CHANNELS.sessionClosed]: (e: H2SessionClosedMessage) => {
+      m.h2_sessions.dec(id(e));
+      closed(e, e.reason, e.ageMs, e.streamCount);
+    },
+    [H2_CHANNELS.goaway]: (e: H2GoawayMessage) =>
+      m.h2_goaway_total.inc({ ...id(e), error_code: bounded('h2_goaway_total', 'error_code', e.errorCode) }),
+    [H2_CHANNELS.streams]: (e: H2StreamsMessage) => {
+      const labels = id(e);
+      m.h2_streams_active.set(labels, e.active);
+      m.h2_streams_capacity.set(labels, e.capacity);
+      // RFC 9218 urgencies are 0..7; set all eight so an emptied queue reads 0, not its last value.
+      for (let urgency = 0; urgency < 8; urgency += 1) {
+        m.h2_streams_queued.set({ ...labels, urgency: String(urgency) }, e.queuedByUrgency[urgency] ?? 0);
+      }
+    },
+    [H2_CHANNELS.window]: (e: H2WindowMessage) => {
+      const labels = id(e);
+      m.h2_bdp_bytes.set(labels, e.bdpBytes);
+      m.h2_stream_window_bytes.set(labels, e.streamWindowBytes);
+      m.h2_connection_window_bytes.set(labels, e.connectionWindowBytes);
+    },
+    [H2_CHANNELS.ping]: (e: H2PingMessage) => {
+      if (e.timedOut) m.h2_ping_timeouts_total.inc(id(e));
+      if (e.rttMs !== undefined) m.h2_ping_rtt_seconds.observe(id(e), ms(e.rttMs));
+    },
+    [H2_CHANNELS.retry]: (e: H2RetryMessage) => m.h2_stream_retries_total.inc({ ...id(e), reason: e.reason }),
+
+    // ws-pool
+    [WS_CHANNELS.state]: (e: WsStateMessage) => wsState(e),
+    [WS_CHANNELS.reconnect]: (e: WsReconnectMessage) =>
+      m.ws_reconnects_total.inc({ ...id(e), close_code: bounded('ws_reconnects_total', 'close_code', e.closeCode) }),
+    [WS_CHANNELS.messageLost]: (e: WsMessageLostMessage) => {
+      const labels = { ...id(e), reason: e.reason };
+      m.ws_messages_dropped_total.inc(labels);
+      m.ws_dropped_bytes_total.inc(labels, e.bytes);
+    },
+    [WS_CHANNELS.heartbeat]: (e: WsHeartbeatMessage) => {
+      if (e.timedOut) m.ws_heartbeat_timeouts_total.inc(id(e));
+      if (e.rttMs !== undefined) m.ws_heartbeat_rtt_seconds.observe(id(e), ms(e.rttMs));
+    },
+    [WS_CHANNELS.buffer]: (e: WsBufferMessage) => {
+      m.ws_buffered_messages.set(id(e), e.messages);
+      m.ws_buffered_bytes.set(id(e), e.bytes);
+    },
+    [WS_CHANNELS.rotation]: (e: WsRotationMessage) =>
+      m.ws_rotations_total.inc({ ...id(e), reason: bounded('ws_rotations_total', 'reason', e.reason) }),
+
+    // geo-router
+    [GEO_CHANNELS.estimate]: (e: GeoEstimateMessage) => {
+      const labels = regionOf(e, e.regionName);
+      m.region_latency_estimate_seconds.set(labels, ms(e.latencyMs));
+      m.region_pending_requests.set(labels, e.pending);
+      m.region_healthy.set(labels, e.healthy ? 1 : 0);
+    },
+    [GEO_CHANNELS.regionSwitch]: (e: GeoRegionSwitchMessage) =>
+      m.region_switches_total.inc({
+        ...id(e),
+        from_region: bounded('region', 'region', e.from ?? ''),
+        to_region: bounded('region', 'region', e.to),
+        reason: bounded('region_switches_total', 'reason', e.reason),
+      }),
+    [GEO_CHANNELS.ejected]: (e: GeoEjectedMessage) => {
+      const labels = regionOf(e, e.regionName);
+      m.region_ejections_total.inc({ ...labels, reason: bounded('region_ejections_total', 'reason', e.reason) });
+      m.region_healthy.set(labels, 0);
+    },
+    [GEO_CHANNELS.restored]: (e: GeoRestoredMessage) => {
+      const labels = regionOf(e, e.regionName);
+      m.region_restorations_total.inc(labels);
+      m.region_healthy.set(labels, 1);
+    },
+    [GEO_CHANNELS.failover]: (e: GeoFailoverMessage) =>
+      m.failovers_total.inc({
+        ...id(e),
+        from_region: bounded('region', 'region', e.from),
+        to_region: bounded('region', 'region', e.to),
+        code: e.error.code,
+      }),
+    [GEO_CHANNELS.hedge]: (e: GeoHedgeMessage) =>
+      m.hedges_total.inc({
+        ...id(e),
+        primary_region: bounded('region', 'region', e.primary),
+        secondary_region: bounded('region', 'region', e.secondary),
+        winner: e.winner ?? 'unknown',
+      }),
+
+    // adaptive-scaler
+    [SCALER_CHANNELS.decision]: (e: ScalerDecisionMessage) => {
+      const labels = id(e);
+      m.scaler_target.set(labels, e.to);
+      m.scaler_decisions_total.inc({ ...labels, action: e.action, reason: bounded('scaler_decisions_total', 'reason', e.reason) });
+      for (const [input, value] of Object.entries(e.inputs)) {
+        if (Number.isFinite(value)) m.scaler_input.set({ ...labels, input: bounded('scaler_input', 'input', input) }, value);
+      }
+    },
+    [SCALER_CHANNELS.resizeError]: (e: ScalerResizeErrorMessage) =>
+      m.scaler_resize_errors_total.inc({ ...id(e), code: e.error.code }),
+
+    // resilience
+    [RESILIENCE_CHANNELS.retry]: (e: RetryMessage) =>
+      m.retries_total.inc({ ...id(e), reason: e.error?.code ?? (e.status === undefined ? 'unknown' : `status_${e.status}`) }),
+    [RESILIENCE_CHANNELS.breaker]: (e: BreakerStateMessage) => {
+      const labels = { ...id(e), key: bounded('breaker', 'key', e.key) };
+      for (const state of BREAKER_STATES) m.breaker_state.set({ ...labels, state }, state === e.to ? 1 : 0);
+      m.breaker_transitions_total.inc({ ...labels, state: e.to });
+    },
+    [RESILIENCE_CHANNELS.throttled]: (e: ThrottledMessage) => {
+      m.rate_limited_total.inc({ ...id(e), outcome: 'delayed' });
+      m.rate_limit_wait_seconds.observe(id(e), ms(e.waitMs));
+    },
+    [RESILIENCE_CHANNELS.rejected]: (e: RejectedMessage) => {
+      m.rejections_total.inc({ ...id(e), code: e.error.code });
+      if (e.error.code === 'ERR_BERTH_RATE_LIMITED') m.rate_limited_total.inc({ ...id(e), outcome: 'rejected' });
+    },
+
+    // tls-config
+    [TLS_CHANNELS.handshake]: (e: TlsHandshakeMessage) =>
+      m.tls_handshake_seconds.observe(
+        { ...id(e), resumed: String(e.resumed), version: bounded('tls_handshake_seconds', 'version', e.version) },
+        ms(e.handshakeMs),
+      ),
+    [TLS_CHANNELS.handshakeError]: (e: TlsHandshakeErrorMessage) =>
+      m.tls_handshake_errors_total.inc({ ...id(e), code: e.error.code }),
+    [TLS_CHANNELS.certExpiring]: (e: CertExpiringMessage) =>
+      m.tls_certificate_expiry_timestamp_seconds.set(
+        { ...id(e), which: e.which, subject: bounded('tls_certificate_expiry', 'subject', e.subject) },
+        Math.floor(e.validTo / 1000),
+      ),
+    [TLS_CHANNELS.reload]: (e: TlsReloadMessage) => m.tls_reloads_total.inc({ ...id(e), outcome: e.ok ? 'ok' : 'failed' }),
+  };
+
+  function closed(e: BerthEvent, reason: string, ageMs: number, requests: number): void {
+    const labels = id(e);
+    m.connections_closed_total.inc({ ...labels, reason: bounded('connections_closed_total', 'reason', reason) });
+    m.connection_age_seconds.observe(labels, ms(ageMs));
+    m.connection_requests.observe(labels, requests);
+  }
+
+  // A socket's gauge moves from its previous state to the new one. Closed sockets leave the map
+  // (socket ids are unbounded over a process's life); a later message for one counts afresh.
+  function wsState(e: WsStateMessage): void {
+    const labels = id(e);
+    let sockets = wsStates.get(labels);
+    if (sockets === undefined) {
+      sockets = new Map();
+      wsStates.set(labels, sockets);
+    }
+    const previous = sockets.get(e.socketId);
+    if (previous !== undefined) m.ws_sockets.dec({ ...labels, state: previous });
+    if (e.to === 'closed') {
+      sockets.delete(e.socketId);
+      return;
+    }
+    sockets.set(e.socketId, e.to);
+    m.ws_sockets.inc({ ...labels, state: e.to });
+  }
+
+  const handlers = new Map<string, ChannelHandler>();
+  // Every channel, including ones added to core-types after this file: unknown ones still count in events_total.
+  for (const channel of ALL_CHANNELS) {
+    const specific = on[channel] as ChannelHandler | undefined;
+    handlers.set(channel, (message) => {
+      m.events_total.inc({ channel });
+      specific?.(message);
+    });
+  }
+  return handlers;
+}
