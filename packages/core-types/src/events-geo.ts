@@ -22,7 +22,7 @@ export interface GeoRegionSwitchMessage extends BerthEvent {
   readonly from: string | undefined;
   /** New preferred region. */
   readonly to: string;
-  /** Why: `faster`, `ejected`, `restored`, `fallback`, `panic`. */
+  /** Why: `initial`, `faster`, `ejected`, `restored`, `fallback`, `panic`. */
   readonly reason: string;
 }
 
@@ -30,7 +30,7 @@ export interface GeoRegionSwitchMessage extends BerthEvent {
 export interface GeoEjectedMessage extends BerthEvent {
   /** Region name. */
   readonly regionName: string;
-  /** Why: `consecutive-failures`, `success-rate`, `probe-failed`. */
+  /** Why: `consecutive-failures`, `success-rate`, `failure-percentage`, `probe-failed`, `tls-verification`. */
   readonly reason: string;
   /** Milliseconds it stays ejected. */
   readonly durationMs: number;
@@ -50,8 +50,12 @@ export interface GeoFailoverMessage extends BerthEvent {
   readonly from: string;
   /** Region tried next. */
   readonly to: string;
-  /** The failure. */
+  /** The failure (for a gateway status, `ERR_BERTH_REGION_UNAVAILABLE` with the status in the message). */
   readonly error: EventError;
+  /** The HTTP status (502, 503, 504) when the region answered with one instead of failing. */
+  readonly status?: number;
+  /** Number of the attempt that failed, starting at 1. */
+  readonly attempt?: number;
 }
 
 /** A hedged copy of a request was sent. */

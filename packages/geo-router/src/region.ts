@@ -1,0 +1,65 @@
+import type { TimerHandle, Transport } from '@berth/core-types';
+import { createRegionHealth } from './health.js';
+import type { RegionHealth } from './health.js';
+import { createLatencyWindow } from './latency-window.js';
+import type { LatencyWindow } from './latency-window.js';
+import type { ResolvedRegion } from './options.js';
+import { createPeakEwma } from './peak-ewma.js';
+import type { PeakEwma } from './peak-ewma.js';
+import type { Candidate } from './selector.js';
+
+/** Why the router aborted one of its own attempts. */
+export type AbortCause = 'caller' | 'ejected' | 'attempt-timeout' | 'hedge-lost' | 'closed';
+
+/** One attempt in flight to a region, abortable by the router. */
+export interface LiveAttempt {
+  readonly controller: AbortController;
+  /** Only replayable attempts are cut when their region is ejected. */
+  readonly replayable: boolean;
+  cause: AbortCause | undefined;
+}
+
+/** @internal The router's record of one region: estimator, health, counters and timers. */
+export class Region implements Candidate {
+  readonly name: string;
+  readonly transport: Transport;
+  readonly priority: number;
+  readonly weight: number;
+  readonly ewma: PeakEwma;
+  readonly health: RegionHealth = createRegionHealth();
+  readonly window: LatencyWindow = createLatencyWindow();
+  readonly live = new Set<LiveAttempt>();
+  pending = 0;
+  requests = 0;
+  errors = 0;
+  failovers = 0;
+  probes = 0;
+  probeFailures = 0;
+  probeTimer: TimerHandle | undefined;
+  probeController: AbortController | undefined;
+  ejectTimer: TimerHandle | undefined;
+
+  constructor(config: ResolvedRegion, priorMs: number, now: number) {
+    this.name = config.name;
+    this.transport = config.transport;
+    this.priority = config.priority;
+    this.weight = config.weight;
+    this.ewma = createPeakEwma(priorMs, now);
+  }
+
+  /** Latency estimate as of the last sample, in ms. */
+  get costMs(): number {
+    return this.ewma.cost;
+  }
+
+  /** Whether the estimate comes from samples rather than the prior. */
+  get measured(): boolean {
+    return this.ewma.samples > 0;
+  }
+
+  /** Whether normal routing may pick it: healthy, or on probation when no probe will judge it. */
+  selectable(probing: boolean): boolean {
+    const t = this.health.phase.t;
+    return t === 'healthy' || (t === 'probation' && !probing);
+  }
+}
