@@ -1,0 +1,699 @@
+import http2 from 'node:http2';
+import type { ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import { Readable, pipeline } from 'node:stream';
+import { CLOSE_REASONS, IDEMPOTENT_METHODS, isBerthError } from '@berth/core-types';
+import type {
+  BerthError,
+  CloseOptions,
+  CloseReason,
+  ComponentIdentity,
+  LifecycleState,
+  RequestOptions,
+  RequestStartMessage,
+  ResponseData,
+  TimerHandle,
+  Transport,
+  Urgency,
+} from '@berth/core-types';
+import {
+  AbortedError,
+  AcquireTimeoutError,
+  ClosedError,
+  GoawayError,
+  HeadersTimeoutError,
+  InvalidRequestError,
+  ProtocolError,
+  QueueFullError,
+  RefusedStreamError,
+  RequestTimeoutError,
+  UpstreamResetError,
+} from './errors.js';
+import { channels, eventError } from './events.js';
+import { checkTarget, normalizeHeaders, priorityField } from './headers.js';
+import { resolveOptions } from './options.js';
+import type { H2MultiplexerOptions, ResolvedOptions } from './options.js';
+import { PriorityQueue } from './priority-queue.js';
+import type { QueueEntry } from './priority-queue.js';
+import { ResponseBody, createResponse, plainHeaders } from './response.js';
+import { H2Session } from './session.js';
+import type { SessionHooks } from './session.js';
+import type { H2MultiplexerStats, RetryReason } from './stats.js';
+
+const { NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+const DEFAULT_URGENCY: Urgency = 3;
+/** grpc-js doubles its keep-alive time without bound; an hour is far past any server's patience rule. */
+const MAX_PING_INTERVAL_MS = 3_600_000;
+
+let nextRequestId = 0;
+let nextMultiplexerId = 0;
+
+/** One attempt (one HTTP/2 stream) of a request. */
+interface Attempt {
+  readonly session: H2Session;
+  readonly stream: ClientHttp2Stream;
+  readonly reused: boolean;
+  readonly sentAt: number;
+  readonly start: RequestStartMessage | undefined;
+  headersTimer: TimerHandle | undefined;
+  bodyError: unknown;
+}
+
+/** Where a request is in its life. */
+type Phase =
+  | { readonly t: 'new' }
+  | { readonly t: 'queued'; readonly entry: QueueEntry<Pending>; readonly since: number; timer: TimerHandle | undefined }
+  | { readonly t: 'sending'; readonly attempt: Attempt }
+  | { readonly t: 'streaming'; readonly body: ResponseBody }
+  | { readonly t: 'done' };
+
+interface Pending {
+  readonly options: RequestOptions;
+  readonly method: string;
+  readonly fields: Readonly<Record<string, string | string[]>>;
+  readonly authority: string | undefined;
+  readonly urgency: Urgency;
+  readonly replayable: boolean;
+  readonly idempotent: boolean;
+  readonly startedAt: number;
+  readonly resolve: (response: ResponseData) => void;
+  readonly reject: (error: BerthError) => void;
+  phase: Phase;
+  attempts: number;
+  refusedRetries: number;
+  queuedMs: number;
+  deadline: TimerHandle | undefined;
+  removeAbortListener: (() => void) | undefined;
+}
+
+type MultiplexerState =
+  | { readonly t: 'ready' }
+  | { readonly t: 'draining'; readonly closed: Promise<void>; readonly finish: () => void }
+  | { readonly t: 'closed' };
+
+/**
+ * An HTTP/2 {@link Transport} to one origin over one or more `node:http2` sessions.
+ *
+ * - **Stream gate** (beats nghttp2's hidden queue, grpc-js's single connection): a request
+ *   takes a slot on the least-loaded ready session, never beyond min(`maxConcurrentStreams`,
+ *   the peer's SETTINGS); when all are full a new session opens (one dial at a time, up to
+ *   `maxSessions`, Go x/net's non-strict pool), else it waits in a bounded RFC 9218 priority
+ *   queue with a deadline and an `AbortSignal`.
+ * - **Replays** only what is safe: streams above a GOAWAY's last-stream-id (RFC 9113 §6.8),
+ *   REFUSED_STREAM once (§8.7), and idempotent requests whose session died before any
+ *   response byte (Go's safe resend; `nodejs/node#55888` INTERNAL_ERROR after GOAWAY).
+ * - **Windows** grow from PING round trips (hyper's BDP estimator), see `session.ts`.
+ */
+export class H2Multiplexer implements Transport {
+  readonly #o: ResolvedOptions;
+  readonly #identity: ComponentIdentity;
+  readonly #queue = new PriorityQueue<Pending>();
+  readonly #sessions = new Set<H2Session>();
+  readonly #hooks: SessionHooks;
+  readonly #prefix: string;
+  #state: MultiplexerState = { t: 'ready' };
+  #dialing: H2Session | undefined;
+  #nextSessionId = 0;
+  #pingIntervalMs: number;
+  #pumping = false;
+  #pumpAgain = false;
+  #requests = 0;
+  #inFlight = 0;
+  #errors = 0;
+  #rejected = 0;
+  #sessionsCreated = 0;
+  #connectErrors = 0;
+  #goaways = 0;
+  readonly #retries: Record<RetryReason, number> = { goaway: 0, 'refused-stream': 0, 'ping-timeout': 0, 'session-error': 0 };
+  readonly #closedByReason = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
+
+  constructor(origin: string, options: H2MultiplexerOptions = {}) {
+    this.#o = resolveOptions(origin, options);
+    const o = this.#o;
+    this.#identity = { kind: 'h2-multiplexer', name: o.name, origin: o.origin, ...(o.region === undefined ? {} : { region: o.region }) };
+    this.#pingIntervalMs = o.pingIntervalMs;
+    nextMultiplexerId += 1;
+    this.#prefix = `h2-${o.host}:${o.port}-${nextMultiplexerId}`;
+    this.#hooks = {
+      ready: (session) => this.#onSessionReady(session),
+      connectFailed: (session, error) => this.#onConnectFailed(session, error),
+      capacity: () => this.#pump(),
+      retire: (session) => this.#onRetire(session),
+      goaway: (_session, errorCode) => this.#onGoaway(errorCode),
+      closed: (session, reason) => this.#onSessionClosed(session, reason),
+    };
+  }
+
+  /** The origin served, e.g. `https://api.example.com`. */
+  get origin(): string {
+    return this.#o.origin;
+  }
+
+  /** Lifecycle state of the multiplexer. */
+  state(): LifecycleState {
+    return this.#state.t;
+  }
+
+  /**
+   * Sends one request on a stream slot; resolves when the response head arrives. Rejects
+   * only with `BerthError`s (see the README's error table).
+   */
+  request(options: RequestOptions): Promise<ResponseData> {
+    if (this.#state.t !== 'ready') {
+      return Promise.reject(new ClosedError(`h2 multiplexer for ${this.#o.origin} is closed`, { origin: this.#o.origin }));
+    }
+    const method = (options.method ?? 'GET').toUpperCase();
+    let normalized: ReturnType<typeof normalizeHeaders>;
+    try {
+      checkTarget(method, options.path);
+      normalized = normalizeHeaders(options.headers);
+      checkUrgency(options.priority);
+    } catch (error) {
+      this.#errors += 1;
+      return Promise.reject(error instanceof Error ? error : new InvalidRequestError(String(error)));
+    }
+    if (options.signal?.aborted === true) {
+      this.#errors += 1;
+      return Promise.reject(new AbortedError(`request to ${this.#o.origin}${options.path} aborted before it was sent`, { cause: options.signal.reason }));
+    }
+    const urgency = options.priority ?? DEFAULT_URGENCY;
+    const fields = normalized.fields;
+    if (options.priority !== undefined || options.incremental !== undefined) {
+      fields['priority'] = priorityField(urgency, options.incremental ?? false);
+    }
+    const body = options.body;
+    const replayable = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
+    return new Promise<ResponseData>((resolve, reject) => {
+      const p: Pending = {
+        options,
+        method,
+        fields,
+        authority: normalized.authority,
+        urgency,
+        replayable,
+        idempotent: options.idempotent ?? IDEMPOTENT_METHODS.has(method),
+        startedAt: this.#o.clock.now(),
+        resolve,
+        reject,
+        phase: { t: 'new' },
+        attempts: 0,
+        refusedRetries: 0,
+        queuedMs: 0,
+        deadline: undefined,
+        removeAbortListener: undefined,
+      };
+      this.#requests += 1;
+      const timeoutMs = options.timeoutMs ?? this.#o.requestTimeoutMs;
+      if (timeoutMs !== undefined) {
+        p.deadline = this.#o.clock.setTimeout(() => {
+          p.deadline = undefined;
+          this.#fail(p, new RequestTimeoutError(`request to ${this.#o.origin}${options.path} timed out after ${timeoutMs} ms`, { origin: this.#o.origin, timeoutMs }));
+        }, timeoutMs);
+      }
+      const signal = options.signal;
+      if (signal !== undefined) {
+        const onAbort = () => this.#fail(p, new AbortedError(`request to ${this.#o.origin}${options.path} aborted`, { cause: signal.reason }));
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.removeAbortListener = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#enqueue(p, false);
+    });
+  }
+
+  /** A synchronous snapshot: sessions with their streams, windows and RTT, the queue, counters. */
+  stats(): H2MultiplexerStats {
+    let activeStreams = 0;
+    let capacity = 0;
+    const sessions = [...this.#sessions].map((s) => {
+      activeStreams += s.active;
+      if (s.accepting) capacity += s.capacity;
+      return s.stats();
+    });
+    return {
+      kind: 'h2-multiplexer',
+      name: this.#o.name,
+      origin: this.#o.origin,
+      state: this.#state.t,
+      requests: this.#requests,
+      inFlight: this.#inFlight,
+      queued: this.#queue.size,
+      errors: this.#errors,
+      sessions,
+      activeStreams,
+      capacity,
+      queuedByUrgency: this.#queue.sizes(),
+      sessionsCreated: this.#sessionsCreated,
+      connectErrors: this.#connectErrors,
+      sessionsClosed: { ...this.#closedByReason },
+      goaways: this.#goaways,
+      retries: { ...this.#retries },
+      rejected: this.#rejected,
+      pingIntervalMs: this.#pingIntervalMs,
+    };
+  }
+
+  /**
+   * Graceful close: queued requests fail with `ERR_BERTH_CLOSED`, every session sends GOAWAY
+   * and finishes its streams; after `deadlineMs` whatever is left is destroyed. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.#state.t === 'draining') return this.#state.closed;
+    if (this.#state.t === 'closed') return Promise.resolve();
+    const o = this.#o;
+    const error = new ClosedError(`h2 multiplexer for ${o.origin} closed`, { origin: o.origin });
+    let finish: () => void = () => {};
+    const closed = new Promise<void>((resolve) => (finish = resolve));
+    this.#state = { t: 'draining', closed, finish };
+    for (const p of this.#queue.drain()) this.#fail(p, error);
+    const deadline = o.clock.setTimeout(() => {
+      for (const session of this.#sessions) session.destroy(error, 'closed');
+    }, options.deadlineMs ?? o.closeDeadlineMs);
+    for (const session of [...this.#sessions]) {
+      if (session.state.t === 'connecting') session.destroy(error, 'closed');
+      else session.drain('closed');
+    }
+    this.#maybeClosed();
+    return closed.then(() => {
+      o.clock.clearTimeout(deadline);
+    });
+  }
+
+  #enqueue(p: Pending, front: boolean): void {
+    if (!front && this.#queue.size >= this.#o.maxQueued && this.#pick() === undefined) {
+      this.#rejected += 1;
+      this.#fail(
+        p,
+        new QueueFullError(`${this.#queue.size} requests already wait for an HTTP/2 stream to ${this.#o.origin} (maxQueued ${this.#o.maxQueued})`, {
+          origin: this.#o.origin,
+          queued: this.#queue.size,
+          maxQueued: this.#o.maxQueued,
+        }),
+      );
+      return;
+    }
+    const entry = front ? this.#queue.unshift(p, p.urgency) : this.#queue.push(p, p.urgency);
+    const phase: Phase = { t: 'queued', entry, since: this.#o.clock.now(), timer: undefined };
+    p.phase = phase;
+    this.#pump();
+    if (p.phase === phase) {
+      const ms = this.#o.acquireTimeoutMs;
+      phase.timer = this.#o.clock.setTimeout(() => {
+        phase.timer = undefined;
+        this.#fail(
+          p,
+          new AcquireTimeoutError(`no HTTP/2 stream to ${this.#o.origin} became free within ${ms} ms (${this.#describeSlots()})`, {
+            origin: this.#o.origin,
+            acquireTimeoutMs: ms,
+          }),
+        );
+      }, ms);
+    }
+  }
+
+  /** Moves queued requests onto free slots, most urgent first; dials when all slots are taken. */
+  #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        while (this.#queue.size > 0) {
+          const session = this.#pick();
+          if (session === undefined) break;
+          const p = this.#queue.shift();
+          if (p === undefined) break;
+          this.#start(p, session);
+        }
+      } while (this.#pumpAgain);
+      if (this.#queue.size > 0) this.#ensureDial();
+    } finally {
+      this.#pumping = false;
+    }
+    if (channels.streams.hasSubscribers) {
+      let active = 0;
+      let capacity = 0;
+      for (const s of this.#sessions) {
+        active += s.active;
+        if (s.accepting) capacity += s.capacity;
+      }
+      channels.streams.publish({ component: this.#identity, active, capacity, queuedByUrgency: this.#queue.sizes() });
+    }
+  }
+
+  /** The ready session with the most free slots, preferring ones not past their maximum age. */
+  #pick(): H2Session | undefined {
+    let best: H2Session | undefined;
+    for (const s of this.#sessions) {
+      const free = s.available;
+      if (free === 0) continue;
+      if (best === undefined || (best.retiring && !s.retiring) || (best.retiring === s.retiring && free > best.available)) best = s;
+    }
+    return best;
+  }
+
+  #ensureDial(): void {
+    if (this.#state.t !== 'ready' || this.#dialing !== undefined) return;
+    let open = 0;
+    for (const s of this.#sessions) if (s.state.t === 'connecting' || (s.accepting && !s.retiring)) open += 1;
+    if (open >= this.#o.maxSessions) return;
+    this.#nextSessionId += 1;
+    try {
+      const session = new H2Session(`${this.#prefix}-${this.#nextSessionId}`, { options: this.#o, identity: this.#identity, pingIntervalMs: () => this.#pingIntervalMs }, this.#hooks);
+      this.#sessions.add(session);
+      this.#dialing = session;
+    } catch (error) {
+      this.#onConnectFailed(undefined, isBerthError(error) ? error : new ProtocolError(`could not start an HTTP/2 session to ${this.#o.origin}`, { cause: error }));
+    }
+  }
+
+  #onSessionReady(session: H2Session): void {
+    if (this.#dialing === session) this.#dialing = undefined;
+    this.#sessionsCreated += 1;
+    if (this.#state.t !== 'ready') {
+      session.drain('closed');
+      return;
+    }
+    // Make-before-break: sessions past their age stop taking streams only once this one is up.
+    for (const s of this.#sessions) if (s !== session && s.retiring) s.drain('lifetime');
+    this.#pump();
+  }
+
+  #onConnectFailed(session: H2Session | undefined, error: BerthError): void {
+    if (session !== undefined && this.#dialing === session) this.#dialing = undefined;
+    this.#connectErrors += 1;
+    this.#o.logger.warn('h2 session dial failed', { origin: this.#o.origin, code: error.code, message: error.message });
+    let usable = false;
+    for (const s of this.#sessions) if (s !== session && (s.accepting || s.state.t === 'connecting')) usable = true;
+    // With no session left to wait for, queued requests would only time out; fail them now.
+    if (!usable) for (const p of this.#queue.drain()) this.#fail(p, error);
+  }
+
+  #onRetire(session: H2Session): void {
+    let other = false;
+    for (const s of this.#sessions) if (s !== session && s.accepting && !s.retiring) other = true;
+    if (other || this.#state.t !== 'ready') {
+      session.drain('lifetime');
+      return;
+    }
+    this.#ensureDial();
+  }
+
+  #onGoaway(errorCode: number): void {
+    this.#goaways += 1;
+    // grpc-js doubles its keep-alive time on GOAWAY ENHANCE_YOUR_CALM ("too_many_pings").
+    if (errorCode === NGHTTP2_ENHANCE_YOUR_CALM && this.#pingIntervalMs > 0) {
+      this.#pingIntervalMs = Math.min(this.#pingIntervalMs * 2, MAX_PING_INTERVAL_MS);
+      this.#o.logger.warn('h2 server sent ENHANCE_YOUR_CALM; keep-alive interval doubled', { origin: this.#o.origin, pingIntervalMs: this.#pingIntervalMs });
+    }
+    this.#pump();
+  }
+
+  #onSessionClosed(session: H2Session, reason: CloseReason): void {
+    this.#sessions.delete(session);
+    if (this.#dialing === session) this.#dialing = undefined;
+    this.#closedByReason[reason] += 1;
+    this.#pump();
+    this.#maybeClosed();
+  }
+
+  #maybeClosed(): void {
+    if (this.#state.t !== 'draining' || this.#sessions.size > 0) return;
+    const finish = this.#state.finish;
+    this.#state = { t: 'closed' };
+    finish();
+  }
+
+  /** Opens a stream for `p` on `session` and wires its outcome. */
+  #start(p: Pending, session: H2Session): void {
+    const o = this.#o;
+    const now = o.clock.now();
+    if (p.phase.t === 'queued') {
+      o.clock.clearTimeout(p.phase.timer);
+      p.queuedMs += now - p.phase.since;
+    }
+    p.attempts += 1;
+    const fields: Record<string, string | string[]> = { ...p.fields };
+    let start: RequestStartMessage | undefined;
+    if (channels.requestStart.hasSubscribers) {
+      nextRequestId += 1;
+      start = {
+        component: this.#identity,
+        requestId: nextRequestId,
+        method: p.method,
+        origin: o.origin,
+        path: p.options.path,
+        headers: fields,
+        attempt: p.attempts,
+        startedAt: now,
+      };
+      channels.requestStart.publish(start);
+    }
+    const headers: OutgoingHttpHeaders = { ...fields, ':method': p.method, ':path': p.options.path };
+    if (p.authority !== undefined) headers[':authority'] = p.authority;
+    const body = p.options.body;
+    let opened: ReturnType<H2Session['open']>;
+    try {
+      opened = session.open(headers, body === undefined);
+    } catch (error) {
+      // A stream that was never created is safe to replay; anything else is a header a
+      // subscriber of berth:request:start added that Node refused.
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION' || code === 'ERR_HTTP2_OUT_OF_STREAMS') {
+        p.phase = { t: 'new' };
+        this.#publishEnd(start, undefined, false, session.id, now, undefined);
+        this.#retryOrFail(p, 'goaway', new GoawayError(`HTTP/2 session to ${o.origin} stopped taking streams`, { cause: error }), true);
+        return;
+      }
+      p.phase = { t: 'new' };
+      this.#fail(p, new InvalidRequestError(`HTTP/2 request to ${o.origin}${p.options.path} refused by node:http2: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    const { stream, reused } = opened;
+    this.#inFlight += 1;
+    const attempt: Attempt = { session, stream, reused, sentAt: now, start, headersTimer: undefined, bodyError: undefined };
+    p.phase = { t: 'sending', attempt };
+    stream.on('error', () => {
+      // The outcome is read from rstCode and the session in 'close'; without a listener an
+      // 'error' would crash the process.
+    });
+    stream.once('response', (responseHeaders: IncomingHttpHeaders) => this.#onResponse(p, attempt, responseHeaders));
+    stream.once('close', () => this.#onStreamClosed(p, attempt));
+    const headersTimeoutMs = p.options.headersTimeoutMs ?? o.headersTimeoutMs;
+    attempt.headersTimer = o.clock.setTimeout(() => {
+      attempt.headersTimer = undefined;
+      this.#fail(p, new HeadersTimeoutError(`no response head from ${o.origin}${p.options.path} within ${headersTimeoutMs} ms`, { origin: o.origin, headersTimeoutMs }));
+    }, headersTimeoutMs);
+    if (body !== undefined) this.#writeBody(p, attempt, body);
+  }
+
+  #writeBody(p: Pending, attempt: Attempt, body: NonNullable<RequestOptions['body']>): void {
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      attempt.stream.end(body);
+      return;
+    }
+    // pipeline() keeps the body's backpressure: it reads only as fast as the stream's flow-control window drains.
+    const source = body instanceof Readable ? body : Readable.from(body);
+    pipeline(source, attempt.stream, (error) => {
+      if (error === undefined || error === null) return;
+      attempt.bodyError = error;
+      if (p.phase.t === 'sending' && p.phase.attempt === attempt) {
+        this.#fail(p, new AbortedError(`request body stream to ${this.#o.origin}${p.options.path} failed: ${error.message}`, { cause: error }));
+      }
+    });
+  }
+
+  #onResponse(p: Pending, attempt: Attempt, headers: IncomingHttpHeaders): void {
+    if (p.phase.t !== 'sending' || p.phase.attempt !== attempt) return;
+    const o = this.#o;
+    o.clock.clearTimeout(attempt.headersTimer);
+    attempt.headersTimer = undefined;
+    o.clock.clearTimeout(p.deadline);
+    p.deadline = undefined;
+    const now = o.clock.now();
+    const status = Number(headers[':status'] ?? 0);
+    const session = attempt.session;
+    const body = new ResponseBody(attempt.stream, {
+      origin: o.origin,
+      maxBytes: p.options.maxResponseBytes,
+      bodyTimeoutMs: p.options.bodyTimeoutMs ?? o.bodyTimeoutMs,
+      clock: o.clock,
+      cancel: (stream) => session.cancel(stream),
+      sessionFailure: () => session.failure,
+      settled: (error) => {
+        this.#inFlight -= 1;
+        p.phase = { t: 'done' };
+        p.removeAbortListener?.();
+        if (error !== undefined) {
+          this.#errors += 1;
+          session.countError();
+        }
+      },
+    });
+    p.phase = { t: 'streaming', body };
+    const connectMs = attempt.reused ? undefined : session.connectMs;
+    const timings = {
+      queuedMs: p.queuedMs,
+      ...(connectMs === undefined ? {} : { connectMs }),
+      ttfbMs: now - attempt.sentAt,
+      totalMs: now - p.startedAt,
+    };
+    this.#publishEnd(attempt.start, status, attempt.reused, session.id, attempt.sentAt, undefined);
+    p.resolve(
+      createResponse(status, plainHeaders(headers), body, {
+        protocol: 'h2',
+        reused: attempt.reused,
+        connectionId: session.id,
+        attempts: p.attempts,
+        timings,
+      }),
+    );
+  }
+
+  /** The stream closed before its response head: replay it if that is safe, else fail. */
+  #onStreamClosed(p: Pending, attempt: Attempt): void {
+    if (p.phase.t !== 'sending' || p.phase.attempt !== attempt) return;
+    const o = this.#o;
+    o.clock.clearTimeout(attempt.headersTimer);
+    attempt.headersTimer = undefined;
+    this.#inFlight -= 1;
+    const { session, stream } = attempt;
+    p.phase = { t: 'new' };
+    const rstCode = stream.rstCode;
+    const where = `${o.origin}${p.options.path}`;
+    if (attempt.bodyError !== undefined) {
+      this.#fail(p, new AbortedError(`request body stream to ${where} failed`, { cause: attempt.bodyError }), attempt);
+      return;
+    }
+    if (session.unprocessed(stream)) {
+      this.#retryOrFail(p, 'goaway', new GoawayError(`${o.origin} sent GOAWAY before processing ${p.method} ${p.options.path}`, { origin: o.origin }), p.replayable, attempt);
+      return;
+    }
+    if (rstCode === NGHTTP2_REFUSED_STREAM) {
+      const canRetry = p.replayable && p.refusedRetries === 0;
+      if (canRetry) p.refusedRetries += 1;
+      this.#retryOrFail(
+        p,
+        'refused-stream',
+        new RefusedStreamError(`${o.origin} refused the stream for ${p.method} ${p.options.path}${p.refusedRetries > 0 ? ' twice' : ''}`, { origin: o.origin }),
+        canRetry,
+        attempt,
+        true,
+      );
+      return;
+    }
+    const failure = session.failure;
+    const safeResend = p.replayable && p.idempotent;
+    if (failure !== undefined) {
+      const reason: RetryReason = failure.code === 'ERR_BERTH_PING_TIMEOUT' ? 'ping-timeout' : 'session-error';
+      this.#retryOrFail(p, reason, failure, safeResend && failure.code !== 'ERR_BERTH_CLOSED', attempt);
+      return;
+    }
+    if (rstCode === NGHTTP2_INTERNAL_ERROR && session.goawayReceived) {
+      // nodejs/node#55888: streams are sometimes reset with INTERNAL_ERROR right after a graceful GOAWAY.
+      this.#retryOrFail(p, 'session-error', new GoawayError(`${where} was reset with INTERNAL_ERROR after GOAWAY`, { origin: o.origin, rstCode }), safeResend, attempt);
+      return;
+    }
+    const error =
+      rstCode === NGHTTP2_PROTOCOL_ERROR
+        ? new ProtocolError(`${o.origin} broke HTTP/2 on ${p.method} ${p.options.path} (PROTOCOL_ERROR)`, { origin: o.origin, rstCode })
+        : new UpstreamResetError(`${where} was reset before the response head (HTTP/2 error code ${rstCode ?? 'none'})`, { origin: o.origin, rstCode });
+    this.#fail(p, error, attempt);
+  }
+
+  #retryOrFail(p: Pending, reason: RetryReason, error: BerthError, allowed: boolean, attempt?: Attempt, ignoreBudget = false): void {
+    if (attempt !== undefined) {
+      attempt.session.countError();
+      this.#publishEnd(attempt.start, undefined, attempt.reused, attempt.session.id, attempt.sentAt, error);
+    }
+    const withinBudget = ignoreBudget || p.attempts <= this.#o.maxRetries;
+    if (!allowed || !withinBudget || this.#state.t !== 'ready') {
+      this.#fail(p, error);
+      return;
+    }
+    this.#retries[reason] += 1;
+    if (channels.retry.hasSubscribers) channels.retry.publish({ component: this.#identity, reason, urgency: p.urgency });
+    this.#enqueue(p, true);
+  }
+
+  /** Ends `p` with `error` wherever it is: queued, sending, or streaming its body. */
+  #fail(p: Pending, error: BerthError, endedAttempt?: Attempt): void {
+    const phase = p.phase;
+    if (phase.t === 'done') return;
+    p.phase = { t: 'done' };
+    const clock = this.#o.clock;
+    if (phase.t === 'queued') {
+      this.#queue.remove(phase.entry);
+      clock.clearTimeout(phase.timer);
+    } else if (phase.t === 'sending') {
+      const attempt = phase.attempt;
+      clock.clearTimeout(attempt.headersTimer);
+      this.#inFlight -= 1;
+      attempt.session.countError();
+      attempt.session.cancel(attempt.stream);
+      this.#publishEnd(attempt.start, undefined, attempt.reused, attempt.session.id, attempt.sentAt, error);
+    } else if (phase.t === 'streaming') {
+      // Only an abort reaches a body; the deadline ended with the response head.
+      phase.body.destroy(error);
+      return;
+    } else if (endedAttempt !== undefined) {
+      endedAttempt.session.countError();
+      this.#publishEnd(endedAttempt.start, undefined, endedAttempt.reused, endedAttempt.session.id, endedAttempt.sentAt, error);
+    }
+    clock.clearTimeout(p.deadline);
+    p.deadline = undefined;
+    p.removeAbortListener?.();
+    this.#errors += 1;
+    p.reject(error);
+  }
+
+  #publishEnd(
+    start: RequestStartMessage | undefined,
+    status: number | undefined,
+    reused: boolean,
+    connectionId: string,
+    sentAt: number,
+    error: BerthError | undefined,
+  ): void {
+    if (start === undefined || !channels.requestEnd.hasSubscribers) return;
+    const now = this.#o.clock.now();
+    channels.requestEnd.publish({
+      component: this.#identity,
+      requestId: start.requestId,
+      start,
+      ...(status === undefined ? {} : { status }),
+      protocol: 'h2',
+      reused,
+      connectionId,
+      timings: { queuedMs: sentAt - start.startedAt, ttfbMs: now - sentAt, totalMs: now - start.startedAt },
+      ...(error === undefined ? {} : { error: eventError(error) }),
+    });
+  }
+
+  #describeSlots(): string {
+    const s = this.stats();
+    return `${s.sessions.length} session(s), ${s.activeStreams}/${s.capacity} streams, ${s.queued} queued`;
+  }
+}
+
+function checkUrgency(priority: unknown): void {
+  if (priority === undefined) return;
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 7) {
+    throw new InvalidRequestError(`invalid priority ${JSON.stringify(priority)}: expected an RFC 9218 urgency 0–7`, { priority });
+  }
+}
+
+/**
+ * Creates an HTTP/2 {@link Transport} to `origin` (`https://…` with a `connector`, or
+ * `http://…` with `allowCleartext: true` for h2c). Validates every option at once.
+ *
+ * @example
+ * const h2 = createH2Multiplexer('https://api.example.com', { connector });
+ * const res = await h2.request({ path: '/v1/models', priority: 1 });
+ * console.log(res.status, await res.json());
+ * await h2.close();
+ */
+export function createH2Multiplexer(origin: string, options: H2MultiplexerOptions = {}): H2Multiplexer {
+  return new H2Multiplexer(origin, options);
+}
