@@ -13,6 +13,8 @@ export const RESILIENCE_CHANNELS = {
   throttled: 'berth:resilience:throttled',
   /** {@link RejectedMessage} */
   rejected: 'berth:resilience:rejected',
+  /** {@link RateAdjustedMessage} */
+  rate: 'berth:resilience:rate',
 } as const;
 
 /** A request will be retried. */
@@ -47,6 +49,8 @@ export interface ThrottledMessage extends BerthEvent {
   readonly key: string;
   /** Milliseconds waited. */
   readonly waitMs: number;
+  /** True when the key was paused by an upstream 429 `Retry-After` during the wait. */
+  readonly paused?: boolean;
 }
 
 /** A request was refused by a policy. */
@@ -55,4 +59,18 @@ export interface RejectedMessage extends BerthEvent {
   readonly key: string;
   /** The refusal. */
   readonly error: EventError;
+}
+
+/** A rate limiter changed the rate of a key (AIMD: lowered on 429, raised back while none come). */
+export interface RateAdjustedMessage extends BerthEvent {
+  /** Limiter key. */
+  readonly key: string;
+  /** The rate now in force, requests per second. */
+  readonly ratePerSec: number;
+  /** The configured rate, requests per second. */
+  readonly configuredRatePerSec: number;
+  /** Why: `throttled` (a 429 lowered it), `recovered` (back to the configured rate). */
+  readonly reason: 'throttled' | 'recovered';
+  /** Milliseconds the key is paused for by `Retry-After`, when the 429 carried one. */
+  readonly pausedMs?: number;
 }

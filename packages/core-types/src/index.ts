@@ -104,6 +104,7 @@ export { RESILIENCE_CHANNELS } from './events-resilience.js';
 export type {
   BreakerState,
   BreakerStateMessage,
+  RateAdjustedMessage,
   RejectedMessage,
   RetryMessage,
   ThrottledMessage,
