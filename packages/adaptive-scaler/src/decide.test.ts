@@ -178,12 +178,12 @@ describe('decide', () => {
     expect(floor.period({ busy: 17, rate: 170 })).toMatchObject({ action: 'hold', reason: 'demand-floor' });
   });
 
-  it('caps a growth step at the Little\'s-law target, but still moves at least one connection', () => {
-    // 110 req/s × 100 ms × 1.25 = 14 (ceil of 13.75); the rule alone would give 120.
+  it('caps a growth step at the Little\'s-law target, and holds when the size already meets it', () => {
+    // 110 req/s × 100 ms × 1.25 = 14 (ceil of 13.75): a backlog is draining, not a demand to meet.
     const d = driver({}, { target: 100, busy: 100 });
     const decision = d.period({ busy: 11, waitMs: 400, rate: 110, pending: 0, target: 100 });
     expect(decision.inputs['littleTarget']).toBe(14);
-    expect(decision).toMatchObject({ action: 'up', from: 100, to: 101 });
+    expect(decision).toMatchObject({ action: 'hold', from: 100, to: 100, reason: 'demand-cap' });
     // Bursty waits with 36 of 40 busy on average: 360 req/s × 100 ms × 1.25 = 45 < the rule's 48.
     const capped = driver({}, { target: 40, busy: 36 });
     const step = capped.period({ busy: 36, waitMs: 400, rate: 360 });

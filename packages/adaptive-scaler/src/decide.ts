@@ -9,6 +9,8 @@ import type { ScalerPolicy } from './options.js';
  * - `no-gain`: the last growth step raised latency instead of throughput; undone.
  * - `congestion`: callers wait, but upstream latency is rising; growth held.
  * - `saturated`: callers wait, but the size is at a ceiling found by `no-gain`; growth held.
+ * - `demand-cap`: callers wait, but the Little's-law target is not above the size: the pool
+ *   already covers the arrival rate (typically a backlog draining); held.
  * - `cooldown`: callers wait, but the last resize is too recent; held.
  * - `bound`: the step would cross `min` or `max`; held.
  * - `tolerance`: the metric is past its threshold but inside the tolerance band; held.
@@ -23,6 +25,7 @@ export type ScalerReason =
   | 'no-gain'
   | 'congestion'
   | 'saturated'
+  | 'demand-cap'
   | 'cooldown'
   | 'bound'
   | 'tolerance'
@@ -101,8 +104,8 @@ const MIN_CHECKED_STEP = 0.05;
  * it returns the decision and the next state. The loop only samples, calls this and resizes.
  *
  * Order of the rules: callers waiting beyond the tolerance band → undo a step that brought
- * no gain, else hold on rising latency (congestion) or at a known ceiling or in cooldown,
- * else grow ×`upFactor` capped by the Little's-law target; utilization low for the whole
+ * no gain, else hold on rising latency (congestion), at a known ceiling, in cooldown or when
+ * the Little's-law target is already met, else grow ×`upFactor` capped by that target; utilization low for the whole
  * stabilization window with no waiter → shrink ×`downFactor`, not below the Little's-law
  * target; otherwise hold.
  */
@@ -188,12 +191,16 @@ export function decide(
       reason = 'cooldown';
     } else if (current >= policy.max) {
       reason = 'bound';
+    } else if (littleTarget !== undefined && littleTarget <= current) {
+      // Adding connections one at a time while a cold-start backlog drains only leaves a
+      // pool that then has to wait out the scale-down window.
+      reason = 'demand-cap';
     } else {
       const rule = Math.max(current + 1, Math.round(current * policy.upFactor));
       inputs['ruleTarget'] = rule;
       let next = rule;
       // Little's law caps a single step: never grow past what the measured demand needs.
-      if (littleTarget !== undefined) next = Math.min(next, Math.max(current + 1, littleTarget));
+      if (littleTarget !== undefined) next = Math.min(next, littleTarget);
       if (ceiling !== undefined) next = Math.min(next, ceiling.size);
       action = 'up';
       to = Math.min(policy.max, next);
