@@ -1,0 +1,187 @@
+import { createTestConnector, startWsServer, testPki } from '@berth/testkit';
+import type { TestWsServer } from '@berth/testkit';
+import diagnostics from 'node:diagnostics_channel';
+import { WS_CHANNELS } from '@berth/core-types';
+import type { WsReconnectMessage } from '@berth/core-types';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { manualClock } from '../test/manual-clock.js';
+import { createWsPool } from './ws-pool.js';
+import type { WsPool } from './ws-pool.js';
+import type { WsPoolOptions } from './options.js';
+
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const item of open.splice(0).reverse()) await item.close();
+});
+
+async function server(options: Parameters<typeof startWsServer>[0] = {}): Promise<TestWsServer> {
+  const s = await startWsServer(options);
+  open.push(s);
+  return s;
+}
+
+async function pool(url: string, options: WsPoolOptions = {}): Promise<WsPool> {
+  const connector = createTestConnector({ ca: (await testPki()).ca.cert });
+  const p = createWsPool(url, { tls: connector, pingIntervalMs: 0, ...options });
+  open.push(p);
+  return p;
+}
+
+describe('WsPool basics', () => {
+  it('connects over TLS through the TlsConnector and echoes a channel message', async () => {
+    const s = await server();
+    const p = await pool(s.url);
+    const channel = p.channel('news');
+    const iterator = channel[Symbol.asyncIterator]();
+    await expect(channel.send({ hello: 1 })).resolves.toBe('written');
+    await p.ready();
+    const first = await iterator.next();
+    expect(first.value).toEqual({ hello: 1 });
+    expect(s.received.map((m) => m.data)).toEqual(['{"t":"sub","c":"news"}', '{"c":"news","d":{"hello":1}}']);
+    expect(p.stats().sockets.ready).toBe(1);
+  });
+
+  it('refuses ws: URLs unless allowCleartext is set, listing every bad option at once', () => {
+    expect(() => createWsPool('ws://127.0.0.1:1', { size: 0, ttlMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_BERTH_CONFIG', problems: expect.arrayContaining([expect.objectContaining({ path: 'url' }), expect.objectContaining({ path: 'size' }), expect.objectContaining({ path: 'ttlMs' })]) }),
+    );
+  });
+
+  it('sends raw frames over ws: when allowCleartext is set', async () => {
+    const s = await server({ tls: false, echo: false });
+    const p = createWsPool(s.url, { allowCleartext: true, pingIntervalMs: 0, clock: manualClock() });
+    open.push(p);
+    await expect(p.send('raw-1')).resolves.toBe('written');
+    await s.waitForMessages((r) => r.length === 1);
+    expect(s.received[0]?.data).toBe('raw-1');
+  });
+});
+
+/** Collects the messages published on a diagnostics channel until the test ends. */
+function collect<T>(name: string): T[] {
+  const seen: T[] = [];
+  const listener = (message: unknown) => seen.push(message as T);
+  diagnostics.subscribe(name, listener);
+  open.push({ close: () => Promise.resolve(diagnostics.unsubscribe(name, listener)).then(() => undefined) });
+  return seen;
+}
+
+describe('delivery across a cut', () => {
+  it('delivers every one of 10 000 acked messages exactly once and in order when the server drops the socket mid-stream', async () => {
+    const log: number[] = [];
+    const last = new Map<string, number>();
+    let raw = 0;
+    let cut = false;
+    const holder: { s?: TestWsServer } = {};
+    const s = await server({
+      echo: false,
+      onMessage(data) {
+        const m = JSON.parse(data) as { t?: string; c: string; s: number; d: number };
+        if (m.t !== undefined) return undefined;
+        raw += 1;
+        // The server side of the contract: drop seq <= last seen, ack cumulatively.
+        if (m.s > (last.get(m.c) ?? 0)) {
+          last.set(m.c, m.s);
+          log.push(m.d);
+        }
+        if (!cut && log.length >= 5_000) {
+          cut = true;
+          setImmediate(() => holder.s?.cutAll());
+        }
+        return JSON.stringify({ t: 'ack', c: m.c, s: last.get(m.c) });
+      },
+    });
+    holder.s = s;
+    const p = await pool(s.url, { acks: true, maxBufferedMessages: 20_000, backoffBaseMs: 5, backoffCapMs: 20 });
+    const channel = p.channel('orders');
+    const results = await Promise.all(Array.from({ length: 10_000 }, (_, i) => channel.send(i + 1)));
+    expect(results.every((r) => r === 'acked')).toBe(true);
+    expect(cut).toBe(true);
+    expect(s.totalSockets()).toBe(2);
+    expect(log).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
+    // Messages in flight at the cut were resent; the server saw them twice and kept one.
+    expect(raw).toBeGreaterThanOrEqual(10_000);
+    expect(p.stats().reconnects).toBe(1);
+    expect(p.stats().lost).toEqual({ 'drop-oldest': 0, 'drop-newest': 0, rejected: 0, expired: 0, closed: 0 });
+  });
+
+  it('writes raw messages buffered during an outage after the reconnect, in order', async () => {
+    const clock = manualClock();
+    const s = await server({ echo: false });
+    const p = await pool(s.url, { clock, backoffBaseMs: 100 });
+    await p.ready();
+    await p.send('before');
+    await s.waitForMessages((r) => r.length === 1);
+    s.cutAll();
+    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    const later = [p.send('during-1'), p.send('during-2')];
+    expect(p.stats().bufferedMessages).toBe(2);
+    clock.advance(100);
+    await expect(Promise.all(later)).resolves.toEqual(['written', 'written']);
+    await s.waitForMessages((r) => r.length === 3);
+    expect(s.received).toEqual([
+      { socket: 0, data: 'before' },
+      { socket: 1, data: 'during-1' },
+      { socket: 1, data: 'during-2' },
+    ]);
+  });
+});
+
+describe('heartbeat', () => {
+  it('terminates a blackholed socket when the pong does not come, then reconnects', async () => {
+    const { startFaultProxy } = await import('@berth/testkit');
+    const clock = manualClock();
+    const s = await server();
+    const proxy = await startFaultProxy({ host: '127.0.0.1', port: s.port });
+    open.push(proxy);
+    const beats = collect<{ timedOut: boolean }>(WS_CHANNELS.heartbeat);
+    const reconnects = collect<WsReconnectMessage>(WS_CHANNELS.reconnect);
+    const p = await pool(`wss://127.0.0.1:${proxy.port}`, { clock, pingIntervalMs: 1_000, pongTimeoutMs: 500 });
+    await p.ready();
+    await proxy.set({ mode: 'blackhole' });
+    clock.advance(1_000);
+    expect(p.stats().sockets.ready).toBe(1);
+    clock.advance(500);
+    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    expect(beats).toContainEqual(expect.objectContaining({ timedOut: true }));
+    expect(reconnects[0]).toMatchObject({ attempt: 1, closeCode: 1006, error: { code: 'ERR_BERTH_PING_TIMEOUT' } });
+  });
+
+  it('does not count an event-loop stall (pong deadline fired late) as a dead peer, and records the RTT', async () => {
+    const clock = manualClock();
+    const s = await server();
+    const beats = collect<{ timedOut: boolean; rttMs?: number }>(WS_CHANNELS.heartbeat);
+    const p = await pool(s.url, { clock, pingIntervalMs: 1_000, pongTimeoutMs: 500 });
+    await p.ready();
+    clock.advance(1_000);
+    // Time jumps past the deadline before the pong could be read: the timer fires 5 s late.
+    clock.jump(5_500);
+    expect(p.stats().sockets.ready).toBe(1);
+    await vi.waitFor(() => expect(beats).toContainEqual(expect.objectContaining({ timedOut: false })));
+    clock.advance(100);
+    expect(p.stats().sockets.ready).toBe(1);
+    expect(s.totalSockets()).toBe(1);
+    expect(p.stats().rttMs).toBe(5_500);
+  });
+
+  it('treats any frame after the ping as proof of life', async () => {
+    const clock = manualClock();
+    const s = await server({ ignorePings: true });
+    const frames: string[] = [];
+    const p = await pool(s.url, {
+      clock,
+      pingIntervalMs: 1_000,
+      pongTimeoutMs: 500,
+      onMessage: (data) => frames.push(data.toString()),
+    });
+    await p.ready();
+    clock.advance(1_000);
+    s.broadcast('still here');
+    await vi.waitFor(() => expect(frames).toEqual(['still here']));
+    clock.advance(500);
+    expect(p.stats().sockets.ready).toBe(1);
+    // The next ping gets neither a pong nor a frame: now the peer is dead.
+    clock.advance(1_500);
+    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+  });
+});
