@@ -1,31 +1,11 @@
-import { createTestConnector, startWsServer, testPki } from '@berth/testkit';
-import type { TestWsServer } from '@berth/testkit';
-import diagnostics from 'node:diagnostics_channel';
 import { WS_CHANNELS } from '@berth/core-types';
 import type { WsReconnectMessage } from '@berth/core-types';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startFaultProxy } from '@berth/testkit';
+import type { TestWsServer } from '@berth/testkit';
+import { describe, expect, it, vi } from 'vitest';
+import { collect, pool, server, track } from '../test/fixtures.js';
 import { manualClock } from '../test/manual-clock.js';
 import { createWsPool } from './ws-pool.js';
-import type { WsPool } from './ws-pool.js';
-import type { WsPoolOptions } from './options.js';
-
-const open: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
-});
-
-async function server(options: Parameters<typeof startWsServer>[0] = {}): Promise<TestWsServer> {
-  const s = await startWsServer(options);
-  open.push(s);
-  return s;
-}
-
-async function pool(url: string, options: WsPoolOptions = {}): Promise<WsPool> {
-  const connector = createTestConnector({ ca: (await testPki()).ca.cert });
-  const p = createWsPool(url, { tls: connector, pingIntervalMs: 0, ...options });
-  open.push(p);
-  return p;
-}
 
 describe('WsPool basics', () => {
   it('connects over TLS through the TlsConnector and echoes a channel message', async () => {
@@ -50,21 +30,12 @@ describe('WsPool basics', () => {
   it('sends raw frames over ws: when allowCleartext is set', async () => {
     const s = await server({ tls: false, echo: false });
     const p = createWsPool(s.url, { allowCleartext: true, pingIntervalMs: 0, clock: manualClock() });
-    open.push(p);
+    track(p);
     await expect(p.send('raw-1')).resolves.toBe('written');
     await s.waitForMessages((r) => r.length === 1);
     expect(s.received[0]?.data).toBe('raw-1');
   });
 });
-
-/** Collects the messages published on a diagnostics channel until the test ends. */
-function collect<T>(name: string): T[] {
-  const seen: T[] = [];
-  const listener = (message: unknown) => seen.push(message as T);
-  diagnostics.subscribe(name, listener);
-  open.push({ close: () => Promise.resolve(diagnostics.unsubscribe(name, listener)).then(() => undefined) });
-  return seen;
-}
 
 describe('delivery across a cut', () => {
   it('delivers every one of 10 000 acked messages exactly once and in order when the server drops the socket mid-stream', async () => {
@@ -129,11 +100,10 @@ describe('delivery across a cut', () => {
 
 describe('heartbeat', () => {
   it('terminates a blackholed socket when the pong does not come, then reconnects', async () => {
-    const { startFaultProxy } = await import('@berth/testkit');
     const clock = manualClock();
     const s = await server();
     const proxy = await startFaultProxy({ host: '127.0.0.1', port: s.port });
-    open.push(proxy);
+    track(proxy);
     const beats = collect<{ timedOut: boolean }>(WS_CHANNELS.heartbeat);
     const reconnects = collect<WsReconnectMessage>(WS_CHANNELS.reconnect);
     const p = await pool(`wss://127.0.0.1:${proxy.port}`, { clock, pingIntervalMs: 1_000, pongTimeoutMs: 500 });
