@@ -156,14 +156,18 @@ export class ResilientTransport implements Transport {
         retry === undefined
           ? await send({ attempt: 1, signal: scope.signal, ...(scope.deadlineAt === undefined ? {} : { timeoutMs: scope.deadlineAt - started }) })
           : await retry.execute(key, request, send, scope);
-      const result = withMeta(response, {
-        timings: {
-          ...response.meta.timings,
-          queuedMs: response.meta.timings.queuedMs + waited.ms,
-          totalMs: this.#clock.now() - started,
-        },
+      const bodyDone = this.#onceBodyDone(release);
+      const result = withMeta(
+        response,
+        { timings: { ...response.meta.timings, queuedMs: response.meta.timings.queuedMs + waited.ms, totalMs: this.#clock.now() - started } },
+        bodyDone,
+      );
+      // The request holds its bulkhead place until the body is consumed or destroyed: a streamed
+      // model answer is the long part of the work the upstream does.
+      const cleanup = finished(response.body, () => {
+        cleanup();
+        bodyDone();
       });
-      this.#untilBodyDone(result, release);
       return result;
     } catch (error) {
       release?.();
@@ -251,14 +255,14 @@ export class ResilientTransport implements Transport {
     return region === undefined ? this.#baseKey : `${this.#baseKey}|${region}`;
   }
 
-  #untilBodyDone(response: ResponseData, release: Release | undefined): void {
-    // The request holds its bulkhead place until the body is consumed or destroyed: a streamed
-    // model answer is the long part of the work the upstream does.
-    const cleanup = finished(response.body, () => {
-      cleanup();
+  #onceBodyDone(release: Release | undefined): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
       this.#inFlight -= 1;
       release?.();
-    });
+    };
   }
 }
 
