@@ -6,3 +6,30 @@ export { collectMetrics } from './collector.js';
 export type { MetricsCollector } from './collector.js';
 export { traceRequests, TRACER_NAME } from './tracer.js';
 export type { RequestTracer } from './tracer.js';
+export { createConsoleLogger, createPinoLogger } from './logger.js';
+export type { PinoLike } from './logger.js';
+export { logEvents } from './log-events.js';
+export type { EventLogger } from './log-events.js';
+export { REDACTED } from './redact.js';
+export {
+  DEFAULT_AGE_BUCKETS,
+  DEFAULT_HANDSHAKE_BUCKETS,
+  DEFAULT_MAX_COMPONENTS,
+  DEFAULT_MAX_LABEL_VALUES,
+  DEFAULT_PREFIX,
+  DEFAULT_REDACTED_HEADERS,
+  DEFAULT_REQUEST_BUCKETS,
+  DEFAULT_WAIT_BUCKETS,
+} from './options.js';
+export type {
+  BucketOptions,
+  CollectMetricsOptions,
+  ConsoleLike,
+  ConsoleLoggerOptions,
+  LogEventsOptions,
+  LoggerAdapterOptions,
+  LogLevel,
+  TraceRequestsOptions,
+} from './options.js';
+export { METRIC_DEFINITIONS } from './metric-set.js';
+export type { MetricName } from './metric-set.js';

@@ -67,7 +67,17 @@ export interface LoggerAdapterOptions {
   readonly redactHeaders?: readonly string[];
 }
 
-/** Levels of {@link createConsoleLogger}, lowest first. */
+/** Options of {@link logEvents}. */
+export interface LogEventsOptions {
+  /** Where the events go (e.g. {@link createPinoLogger}). Required. */
+  readonly logger: Logger;
+  /** Lowest level logged: failures are `warn`, rare state changes `info`, per-request and gauge events `debug`. Default `info`. */
+  readonly level?: LogLevel;
+  /** Field and header names redacted in addition to {@link DEFAULT_REDACTED_HEADERS}. Case-insensitive. Default none. */
+  readonly redactHeaders?: readonly string[];
+}
+
+/** Levels of {@link createConsoleLogger} and {@link logEvents}, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** The console methods {@link createConsoleLogger} writes to. */
@@ -110,6 +120,7 @@ export const DEFAULT_REDACTED_HEADERS: readonly string[] = [
   'api-key',
 ];
 
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const METRIC_PREFIX = { regex: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, expected: 'a Prometheus name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*' };
 
 /** {@link CollectMetricsOptions} with defaults filled in. */
@@ -137,6 +148,13 @@ export interface ResolvedLoggerOptions {
   readonly redacted: ReadonlySet<string>;
   readonly level: LogLevel;
   readonly console: ConsoleLike | undefined;
+}
+
+/** {@link LogEventsOptions} with defaults filled in. */
+export interface ResolvedLogEventsOptions {
+  readonly logger: Logger;
+  readonly level: LogLevel;
+  readonly redacted: ReadonlySet<string>;
 }
 
 /** Validates and fills {@link CollectMetricsOptions}; throws one `ERR_BERTH_CONFIG` listing every problem. */
@@ -178,7 +196,7 @@ export function resolveTraceOptions(input: TraceRequestsOptions = {}): ResolvedT
 export function resolveLoggerOptions(input: ConsoleLoggerOptions = {}): ResolvedLoggerOptions {
   const c = new OptionChecker('logger');
   const redacted = redactedSet(c, input.redactHeaders);
-  const level = c.oneOf<LogLevel, LogLevel>('level', input.level, ['debug', 'info', 'warn', 'error'], 'info');
+  const level = c.oneOf<LogLevel, LogLevel>('level', input.level, LOG_LEVELS, 'info');
   const out = input.console;
   c.expect(
     out === undefined || (['debug', 'info', 'warn', 'error'] as const).every((m) => hasMethod(out, m)),
@@ -188,6 +206,20 @@ export function resolveLoggerOptions(input: ConsoleLoggerOptions = {}): Resolved
   );
   c.done();
   return { redacted, level, console: out };
+}
+
+/** Validates and fills {@link LogEventsOptions}; throws one `ERR_BERTH_CONFIG` listing every problem. */
+export function resolveLogEventsOptions(options: LogEventsOptions | undefined): ResolvedLogEventsOptions {
+  const c = new OptionChecker('log-events');
+  // Called from JavaScript without options, it must still report rather than crash.
+  const input: Partial<LogEventsOptions> = options ?? {};
+  const given = input.logger;
+  c.expect(given !== undefined, 'logger', 'a Logger (debug, info, warn, error)', given);
+  const logger = checkLogger(c, given);
+  const level = c.oneOf<LogLevel, LogLevel>('level', input.level, LOG_LEVELS, 'info');
+  const redacted = redactedSet(c, input.redactHeaders);
+  c.done();
+  return { logger, level, redacted };
 }
 
 function bucketList(c: OptionChecker, path: string, value: readonly number[] | undefined, fallback: readonly number[]): readonly number[] {

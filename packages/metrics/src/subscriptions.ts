@@ -17,10 +17,14 @@ export function subscribeAll(handlers: ReadonlyMap<string, ChannelHandler>, logg
       try {
         handler(message);
       } catch (error) {
-        logger.warn(`${subscriber}: could not handle a ${channel} event`, {
-          channel,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        try {
+          logger.warn(`${subscriber}: could not handle a ${channel} event`, {
+            channel,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        } catch {
+          // The logger itself failed; the event is lost, the publisher must not be.
+        }
       }
     };
     diagnosticsChannel.subscribe(channel, safe);
