@@ -1,12 +1,6 @@
-/** A benchmark scenario: Berth and its peers measured side by side in one process run. */
-export interface Scenario {
-  /** Fixed id, e.g. `h1-throughput`. */
-  readonly id: string;
-  /** One line on what it measures. */
-  readonly description: string;
-  /** Runs it and prints/records results. */
-  run(): Promise<void>;
-}
+import type { Scenario } from './harness/types.js';
 
-/** Registered scenarios, in run order. */
+export type { Scenario } from './harness/types.js';
+
+/** Registered scenarios, in run order (ids fixed by issue 12). */
 export const scenarios: readonly Scenario[] = [];
