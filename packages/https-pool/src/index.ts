@@ -2,4 +2,24 @@
  * @packageDocumentation
  * HTTP/1.1 connection pool: generic-pool slots over undici Clients, pre-warmed, validated, aged and observable.
  */
-export {};
+export { createHttpsPool, HttpsPool } from './https-pool.js';
+export type { DnsOptions, HttpsPoolOptions, ValidationOptions } from './options.js';
+export {
+  DEFAULT_ACQUIRE_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_LIFETIME_MS,
+  DEFAULT_MIN_IDLE,
+  DEFAULT_VALIDATE_AFTER_IDLE_MS,
+} from './options.js';
+export {
+  AbortedError,
+  AcquireTimeoutError,
+  BodyTooLargeError,
+  HttpsPoolError,
+  InvalidRequestError,
+  PoolClosedError,
+  QueueFullError,
+} from './errors.js';

@@ -1,0 +1,264 @@
+import type { Socket } from 'node:net';
+import { Client } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { CloseReason, ConnectionInfo, TimerHandle, TlsHandshakeInfo } from '@berth/core-types';
+import type { DialedSocket } from './dialer.js';
+import { HttpsPoolError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+
+/** Lifecycle of one connection, with only the fields valid in each state. */
+export type ConnectionPhase =
+  | { readonly t: 'idle'; readonly since: number }
+  | { readonly t: 'validating'; readonly since: number; readonly check: Promise<ValidationResult> }
+  | { readonly t: 'busy'; readonly since: number }
+  | { readonly t: 'closed'; readonly reason: CloseReason; readonly at: number };
+
+/** Outcome of a health request. */
+export interface ValidationResult {
+  readonly ok: boolean;
+  /** Why it failed: `status 503`, `connection: close`, or the error message. */
+  readonly reason?: string;
+}
+
+/** What a connection tells its pool. */
+export interface ConnectionHooks {
+  /** Called once, when the connection is closed for `reason`. */
+  closed(connection: Connection, reason: CloseReason): void;
+  /** Called when the lifetime of an idle connection ran out and it was retired. */
+  expiredWhileIdle(connection: Connection): void;
+}
+
+/** Error of a request that reached a slot whose socket had already closed: nothing was written. */
+export class StaleConnectionError extends HttpsPoolError {
+  constructor(id: string) {
+    super('ERR_BERTH_UPSTREAM_RESET', `connection ${id} closed before the request was written`, { connectionId: id, notSent: true });
+  }
+}
+
+/**
+ * One pool slot: one TCP/TLS connection dialled by the pool, driven by its own undici
+ * `Client` with pipelining 1, so this connection alone can be counted, validated, aged and
+ * retired. The client never dials: its `connect` hands over the socket already verified,
+ * and refuses to reconnect (a slot whose socket closed is retired, never silently redialled).
+ */
+export class Connection {
+  /** Unique in the process, e.g. `h1-https://api.example.com-17`. */
+  readonly id: string;
+  /** Monotonic milliseconds of creation. */
+  readonly createdAt: number;
+  /** When the jittered lifetime runs out (monotonic ms); `Infinity` when disabled. */
+  readonly expiresAt: number;
+  /** TLS facts, absent for cleartext. */
+  readonly tls: TlsHandshakeInfo | undefined;
+  /** DNS + TCP + TLS time, in milliseconds. */
+  readonly connectMs: number;
+  /** Requests started on it (validation requests excluded). */
+  requestCount = 0;
+  /** Requests that failed on it. */
+  errorCount = 0;
+  /** Last time a request started or ended on it. */
+  lastUsedAt: number;
+  /** Last time a health request passed on it. */
+  lastValidatedAt: number;
+
+  readonly #options: ResolvedOptions;
+  readonly #hooks: ConnectionHooks;
+  readonly #socket: Socket;
+  readonly #client: Client;
+  #phase: ConnectionPhase;
+  #reusable = true;
+  #expired = false;
+  #lifetimeTimer: TimerHandle | undefined;
+  #disconnectError: Error | undefined;
+
+  constructor(id: string, dialed: DialedSocket, options: ResolvedOptions, hooks: ConnectionHooks) {
+    const now = options.clock.now();
+    this.id = id;
+    this.createdAt = now;
+    this.lastUsedAt = now;
+    this.lastValidatedAt = now;
+    this.tls = dialed.tls;
+    this.connectMs = dialed.connectMs;
+    this.#options = options;
+    this.#hooks = hooks;
+    this.#socket = dialed.socket;
+    this.#phase = { t: 'idle', since: now };
+
+    // The socket may fail before undici attaches its own listeners: never an unlistened 'error'.
+    this.#socket.on('error', (error: Error) => {
+      this.#disconnectError ??= error;
+    });
+    this.#socket.once('close', () => this.#socketClosed());
+
+    let handedOver = false;
+    this.#client = new Client(options.originString, {
+      pipelining: 1,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      // A server's `Keep-Alive: timeout=` hint is honoured (minus the threshold) up to idleTimeoutMs.
+      keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs, options.idleTimeoutMs),
+      keepAliveTimeoutThreshold: options.keepAliveTimeoutThresholdMs,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      // undici expects the callback asynchronously, as its own connector calls it from a
+      // socket event: a synchronous call lands inside its resume loop and is dropped.
+      connect: (_opts, callback) => {
+        queueMicrotask(() => {
+          if (handedOver || this.#socket.destroyed) {
+            callback(new StaleConnectionError(this.id), null);
+            return;
+          }
+          handedOver = true;
+          callback(null, this.#socket);
+        });
+      },
+    });
+    this.#client.on('disconnect', (_origin: URL, _targets: unknown, error: Error) => {
+      this.#disconnectError ??= error;
+    });
+    this.#client.on('connectionError', () => {});
+
+    if (options.maxLifetimeMs > 0) {
+      // HikariCP subtracts up to 2.5 % "to avoid mass die-off"; Go maintainers ask for a
+      // duration with jitter (golang/go#79664). ±lifetimeJitter spreads reconnects both ways.
+      const jitter = (2 * options.random.next() - 1) * options.lifetimeJitter;
+      const lifetime = Math.max(1, Math.round(options.maxLifetimeMs * (1 + jitter)));
+      this.expiresAt = now + lifetime;
+      this.#lifetimeTimer = options.clock.setTimeout(() => this.#lifetimeEnded(), lifetime);
+      this.#lifetimeTimer.unref();
+    } else {
+      this.expiresAt = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** Current phase. */
+  get phase(): ConnectionPhase {
+    return this.#phase;
+  }
+
+  /** True when the connection is open, idle, and may carry another request. */
+  isUsable(): boolean {
+    const max = this.#options.maxRequestsPerConnection;
+    return (
+      (this.#phase.t === 'idle' || this.#phase.t === 'validating') &&
+      this.#reusable &&
+      !this.#expired &&
+      !this.#socket.destroyed &&
+      (max === 0 || this.requestCount < max)
+    );
+  }
+
+  /** Why this connection should not be lent again, or undefined if it may be. */
+  retireReason(): CloseReason | undefined {
+    if (this.#phase.t === 'closed') return this.#phase.reason;
+    if (this.#expired) return 'lifetime';
+    if (!this.#reusable || this.#socket.destroyed) return 'broken';
+    const max = this.#options.maxRequestsPerConnection;
+    if (max !== 0 && this.requestCount >= max) return 'max-requests';
+    return undefined;
+  }
+
+  /** The server asked to close (`Connection: close`) or the exchange left the socket unusable. */
+  markNotReusable(): void {
+    this.#reusable = false;
+  }
+
+  /** Starts a request on this connection. */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    const now = this.#options.clock.now();
+    this.#phase = { t: 'busy', since: now };
+    this.requestCount += 1;
+    this.lastUsedAt = now;
+    this.#client.dispatch(options, handler);
+  }
+
+  /** The request on this connection finished (or failed); the connection is idle again. */
+  finished(failed: boolean): void {
+    if (failed) this.errorCount += 1;
+    if (this.#phase.t === 'closed') return;
+    const now = this.#options.clock.now();
+    this.lastUsedAt = now;
+    this.#phase = { t: 'idle', since: now };
+  }
+
+  /**
+   * Sends the health request (single-flight). A status not accepted, a `Connection: close`
+   * answer (the connection is going away — never "healthy", ANCHORS §2) or any failure
+   * retires the connection with reason `invalid`.
+   */
+  validate(): Promise<ValidationResult> {
+    const phase = this.#phase;
+    if (phase.t === 'validating') return phase.check;
+    if (phase.t !== 'idle') return Promise.resolve({ ok: false, reason: `connection is ${phase.t}` });
+    const check = this.#runValidation().then((result) => {
+      if (this.#phase.t === 'validating') this.#phase = { t: 'idle', since: phase.since };
+      if (result.ok) this.lastValidatedAt = this.#options.clock.now();
+      else this.close('invalid');
+      return result;
+    });
+    this.#phase = { t: 'validating', since: phase.since, check };
+    return check;
+  }
+
+  async #runValidation(): Promise<ValidationResult> {
+    const v = this.#options.validation;
+    try {
+      const response = await this.#client.request({
+        method: v.method,
+        path: v.path,
+        headersTimeout: v.timeoutMs,
+        bodyTimeout: v.timeoutMs,
+      });
+      await response.body.dump();
+      const connection = response.headers['connection'];
+      if (typeof connection === 'string' && connection.toLowerCase().includes('close')) {
+        return { ok: false, reason: 'connection: close' };
+      }
+      if (!v.acceptStatus(response.statusCode)) return { ok: false, reason: `status ${response.statusCode}` };
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Closes the connection (idempotent). Any request still on it fails. */
+  close(reason: CloseReason): void {
+    if (this.#phase.t === 'closed') return;
+    this.#phase = { t: 'closed', reason, at: this.#options.clock.now() };
+    this.#options.clock.clearTimeout(this.#lifetimeTimer);
+    this.#client.destroy().catch(() => {});
+    this.#socket.destroy();
+    this.#hooks.closed(this, reason);
+  }
+
+  /** A snapshot for `connections()` and events. */
+  info(): ConnectionInfo {
+    const t = this.#phase.t;
+    return {
+      id: this.id,
+      protocol: 'http/1.1',
+      createdAt: this.createdAt,
+      lastUsedAt: this.lastUsedAt,
+      requestCount: this.requestCount,
+      errorCount: this.errorCount,
+      ...(this.tls === undefined ? {} : { tls: this.tls }),
+      state: t === 'validating' ? 'idle' : t,
+    };
+  }
+
+  #lifetimeEnded(): void {
+    this.#expired = true;
+    // Never mid-request: a busy connection is retired when its request ends.
+    if (this.#phase.t === 'idle' || this.#phase.t === 'validating') {
+      this.close('lifetime');
+      this.#hooks.expiredWhileIdle(this);
+    }
+  }
+
+  #socketClosed(): void {
+    const phase = this.#phase;
+    if (phase.t === 'closed') return;
+    // undici closes an idle socket itself when its keep-alive runs out ("socket idle timeout").
+    const code = (this.#disconnectError as { code?: string } | undefined)?.code;
+    this.close(phase.t !== 'busy' && code === 'UND_ERR_INFO' ? 'idle' : 'broken');
+  }
+}

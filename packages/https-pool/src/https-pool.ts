@@ -1,0 +1,833 @@
+import genericPool from 'generic-pool';
+import type { Factory, Options as GenericPoolOptions, Pool as GenericPool } from 'generic-pool';
+import type { Dispatcher } from 'undici';
+import { CLOSE_REASONS, ConfigError, IDEMPOTENT_METHODS, describeValue } from '@berth/core-types';
+import type {
+  AcquireMessage,
+  BerthError,
+  CloseOptions,
+  CloseReason,
+  ComponentIdentity,
+  ConnectErrorMessage,
+  ConnectionClosedMessage,
+  ConnectionCreatedMessage,
+  ConnectionInfo,
+  LifecycleState,
+  PoolBounds,
+  PoolGaugesMessage,
+  PoolResizeMessage,
+  PoolStats,
+  RequestBody,
+  RequestEndMessage,
+  RequestOptions,
+  RequestStartMessage,
+  ResizablePool,
+  ResponseData,
+  ResponseHeaders,
+  TimerHandle,
+  Transport,
+  ValidationMessage,
+} from '@berth/core-types';
+import { AdmissionGate } from './admission-gate.js';
+import type { GateFailures } from './admission-gate.js';
+import { connectBackoffMs } from './backoff.js';
+import { channels } from './channels.js';
+import { Connection, StaleConnectionError } from './connection.js';
+import type { ConnectionHooks } from './connection.js';
+import { Dialer } from './dialer.js';
+import { toBerthError } from './error-mapping.js';
+import { AbortedError, AcquireTimeoutError, HttpsPoolError, PoolClosedError, QueueFullError } from './errors.js';
+import { Exchange } from './exchange.js';
+import { LatencyWindow } from './latency-window.js';
+import { resolveOptions } from './options.js';
+import type { HttpsPoolOptions, ResolvedOptions } from './options.js';
+import { validateRequest } from './request-validation.js';
+import { dumpBody, readAll } from './response-body.js';
+import type { ResponseBody } from './response-body.js';
+import { evictorFor } from './slot-evictor.js';
+import { Tombstone } from './tombstone.js';
+
+type Slot = Connection | Tombstone;
+
+/** Lifecycle of the pool. */
+type PoolPhase =
+  | { readonly t: 'ready' }
+  | { readonly t: 'draining'; readonly done: Promise<void> }
+  | { readonly t: 'closed'; readonly done: Promise<void> };
+
+/** Per-request facts shared by its attempts. */
+interface RequestContext {
+  readonly options: RequestOptions;
+  readonly method: string;
+  readonly startedAt: number;
+  readonly replayable: boolean;
+  readonly maxBytes: number | undefined;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  queuedMs: number;
+  /** Fires on the caller's signal or the request deadline; the reason is a Berth error. */
+  abortReason: BerthError | undefined;
+  onAbort: ((reason: BerthError) => void) | undefined;
+}
+
+const TRUE = Promise.resolve(true);
+const FALSE = Promise.resolve(false);
+let nextRequestId = 1;
+let nextPoolId = 1;
+
+// generic-pool's d.ts declares neither the Pool constructor's extension parameters nor
+// Deque/PriorityQueue; they are its public exports (index.js), typed here.
+type PoolConstructor = new (
+  evictor: new () => unknown,
+  deque: unknown,
+  priorityQueue: unknown,
+  factory: Factory<Slot>,
+  options: GenericPoolOptions,
+) => GenericPool<Slot>;
+const gp = genericPool as unknown as { Pool: PoolConstructor; Deque: unknown; PriorityQueue: unknown };
+
+function isReplayableBody(body: RequestBody | undefined): boolean {
+  return body === undefined || typeof body === 'string' || body instanceof Uint8Array;
+}
+
+/**
+ * An HTTP/1.1 connection pool over one origin: generic-pool lends slots, each slot one
+ * keep-alive connection driven by its own undici `Client` (pipelining 1), so every
+ * connection is counted, validated, aged and retired on its own. Implements `Transport`
+ * (requests) and `ResizablePool` (the scaler's view). Build it with {@link createHttpsPool}.
+ */
+export class HttpsPool implements Transport, ResizablePool {
+  /** The sizes `resize()` accepts. */
+  readonly bounds: PoolBounds;
+  /** The origin served, e.g. `https://api.example.com`. */
+  readonly origin: string;
+
+  readonly #o: ResolvedOptions;
+  readonly #identity: ComponentIdentity;
+  readonly #gate: AdmissionGate;
+  readonly #pool: GenericPool<Slot>;
+  readonly #dialer: Dialer;
+  readonly #closing = new AbortController();
+  readonly #connections = new Set<Connection>();
+  readonly #sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
+  readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  readonly #acquireWait = new LatencyWindow();
+  readonly #destroyed: Record<CloseReason, number> = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
+  readonly #hooks: ConnectionHooks;
+  readonly #gateFailures: GateFailures;
+  readonly #housekeeping: TimerHandle;
+  readonly #poolId = nextPoolId++;
+  #phase: PoolPhase = { t: 'ready' };
+  #connecting = 0;
+  #nextConnectionId = 1;
+  #consecutiveFailures = 0;
+  #nextAttemptAt = 0;
+  #requests = 0;
+  #inFlight = 0;
+  #slotWaiting = 0;
+  #errors = 0;
+  #reused = 0;
+  #created = 0;
+  #connectErrors = 0;
+  #acquires = { direct: 0, waited: 0, timedOut: 0, rejected: 0 };
+  #idleWaiters: (() => void)[] = [];
+
+  /** Prefer {@link createHttpsPool}. */
+  constructor(origin: string | URL, options: HttpsPoolOptions = {}) {
+    const o = resolveOptions(origin, options);
+    this.#o = o;
+    this.origin = o.originString;
+    this.bounds = { min: o.minConnections, max: o.maxConnections };
+    this.#identity = { kind: 'https-pool', name: o.name, origin: o.originString, ...(o.region === undefined ? {} : { region: o.region }) };
+    this.#gate = new AdmissionGate(o.targetConnections, o.clock);
+    this.#dialer = new Dialer(o);
+    this.#hooks = {
+      closed: (connection, reason) => this.#connectionClosed(connection, reason),
+      expiredWhileIdle: () => this.#publishGauges(),
+    };
+    this.#gateFailures = {
+      timeout: (waitedMs) => {
+        this.#acquires.timedOut += 1;
+        this.#publishAcquire('timeout', waitedMs);
+        return this.#acquireTimeout(waitedMs);
+      },
+      aborted: () => new AbortedError(`request to ${this.origin} aborted while waiting for a connection`),
+    };
+
+    const factory: Factory<Slot> = {
+      create: () => this.#createSlot(),
+      destroy: (slot) => {
+        if (slot instanceof Connection) slot.close(slot.retireReason() ?? 'closed');
+        return Promise.resolve();
+      },
+      validate: (slot) => this.#validateOnBorrow(slot),
+    };
+    // Every generic-pool default that bites is set explicitly (ANCHORS §2): the evictor runs,
+    // acquires time out, min/max are ours, and the ceiling is the hard maximum (the live
+    // limit is the admission gate's, so resize() works although generic-pool's max is fixed).
+    this.#pool = new gp.Pool(evictorFor((slot, available) => this.#shouldEvict(slot, available)), gp.Deque, gp.PriorityQueue, factory, {
+      min: o.minIdle,
+      max: o.maxConnections,
+      acquireTimeoutMillis: o.acquireTimeoutMs,
+      maxWaitingClients: o.maxConnections + o.maxWaiting,
+      testOnBorrow: true,
+      fifo: o.idleOrder === 'fifo',
+      priorityRange: 1,
+      autostart: true,
+      evictionRunIntervalMillis: o.housekeepingIntervalMs,
+      numTestsPerEvictionRun: o.maxConnections,
+      idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
+      softIdleTimeoutMillis: -1,
+    });
+    // Never thrown away silently (generic-pool drops them if nobody listens); the factory
+    // itself never rejects, so anything here is a bug worth a log line.
+    this.#pool.on('factoryCreateError', (error: unknown) => o.logger.error('https-pool: slot factory failed', { origin: this.origin, error: String(error) }));
+    this.#pool.on('factoryDestroyError', (error: unknown) => o.logger.warn('https-pool: slot destroy failed', { origin: this.origin, error: String(error) }));
+    this.#housekeeping = o.clock.setInterval(() => this.#housekeep(), o.housekeepingIntervalMs);
+    this.#housekeeping.unref();
+  }
+
+  /** Lifecycle state of the pool. */
+  state(): LifecycleState {
+    return this.#phase.t === 'ready' ? 'ready' : this.#phase.t;
+  }
+
+  /**
+   * Resolves when `minIdle` connections are open (TCP connected and, for https, TLS-verified).
+   * Rejects with the connect error if a connection attempt fails first (the pool keeps
+   * retrying with backoff), or with `ERR_BERTH_CLOSED` if the pool closes.
+   */
+  ready(): Promise<void> {
+    if (this.#phase.t !== 'ready') return Promise.reject(new PoolClosedError(`pool for ${this.origin} is ${this.#phase.t}`));
+    if (this.#connections.size >= this.#o.minIdle) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Sends one request; resolves at the response head. Rejects only with Berth errors. */
+  request(options: RequestOptions): Promise<ResponseData> {
+    try {
+      validateRequest(options);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (this.#phase.t !== 'ready') return Promise.reject(new PoolClosedError(`pool for ${this.origin} is ${this.#phase.t}; no new requests`));
+    return this.#send(options);
+  }
+
+  /** A snapshot of the pool for dashboards and the scaler. */
+  stats(): PoolStats {
+    let idle = 0;
+    let busy = 0;
+    for (const c of this.#connections) {
+      if (c.phase.t === 'busy') busy += 1;
+      else if (c.phase.t !== 'closed') idle += 1;
+    }
+    return {
+      kind: 'https-pool',
+      name: this.#o.name,
+      origin: this.origin,
+      state: this.state(),
+      requests: this.#requests,
+      inFlight: this.#inFlight,
+      queued: this.#gate.waiting + this.#slotWaiting,
+      errors: this.#errors,
+      size: this.#connections.size + this.#connecting,
+      idle,
+      busy,
+      connecting: this.#connecting,
+      pending: this.#gate.waiting + this.#slotWaiting,
+      target: this.#gate.target,
+      created: this.#created,
+      destroyed: { ...this.#destroyed },
+      connectErrors: this.#connectErrors,
+      acquires: { ...this.#acquires },
+      acquireWait: this.#acquireWait.summary(),
+      reusedRequests: this.#reused,
+      reuseRate: this.#requests === 0 ? 0 : this.#reused / this.#requests,
+    };
+  }
+
+  /** Every open connection, oldest first. */
+  connections(): ConnectionInfo[] {
+    return [...this.#connections].map((c) => c.info());
+  }
+
+  /**
+   * Sets the live size limit within `bounds`. Growing serves the next waiter at once;
+   * shrinking closes idle connections first and retires busy ones as their requests end —
+   * it never aborts a request. A target outside `bounds` throws `ERR_BERTH_CONFIG`.
+   */
+  resize(target: number): void {
+    if (!Number.isInteger(target) || target < this.bounds.min || target > this.bounds.max) {
+      throw new ConfigError('https-pool', [
+        { path: 'resize(target)', expected: `an integer in [${this.bounds.min}, ${this.bounds.max}]`, received: describeValue(target) },
+      ]);
+    }
+    const from = this.#gate.target;
+    if (from === target) return;
+    this.#gate.setTarget(target);
+    if (channels.resize.hasSubscribers) {
+      const message: PoolResizeMessage = { component: this.#identity, from, to: target };
+      channels.resize.publish(message);
+    }
+    let excess = this.#connections.size - target;
+    for (const c of this.#connections) {
+      if (excess <= 0) break;
+      if (c.phase.t === 'idle') {
+        c.close('resize');
+        excess -= 1;
+      }
+    }
+    this.#publishGauges();
+  }
+
+  /**
+   * Graceful close: new requests and waiters get `ERR_BERTH_CLOSED`, in-flight requests
+   * may finish until `deadlineMs` (default `closeDeadlineMs`), then every connection is
+   * destroyed. Nothing is left open: no socket, no timer. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.#phase.t !== 'ready') return this.#phase.done;
+    const done = this.#shutdown(options.deadlineMs ?? this.#o.closeDeadlineMs);
+    this.#phase = { t: 'draining', done };
+    return done;
+  }
+
+  async #shutdown(deadlineMs: number): Promise<void> {
+    const closed = new PoolClosedError(`pool for ${this.origin} closed`);
+    this.#gate.rejectAll(closed);
+    for (const w of this.#readyWaiters.splice(0)) w.reject(closed);
+    // drain() first: it sets generic-pool's draining flag synchronously, so min-refill stops
+    // and no create starts for shutdown (coopernurse/node-pool#256); creates already
+    // running end as tombstones that fail their waiters with ERR_BERTH_CLOSED.
+    const drained = this.#pool.drain().catch(() => {});
+    this.#closing.abort();
+    for (const s of [...this.#sleepers]) s.wake();
+    for (const c of [...this.#connections]) if (c.phase.t !== 'busy') c.close('closed');
+    if (this.#inFlight > 0) await this.#within(new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), deadlineMs);
+    for (const c of [...this.#connections]) c.close('closed');
+    await this.#within(drained, this.#o.closeDeadlineMs);
+    await this.#pool.clear().catch(() => {});
+    this.#o.clock.clearInterval(this.#housekeeping);
+    this.#phase = { t: 'closed', done: Promise.resolve() };
+  }
+
+  /** Resolves when `promise` settles or after `ms`, whichever comes first; leaves no timer. */
+  #within(promise: Promise<void>, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.#o.clock.setTimeout(resolve, ms);
+      void promise.then(() => {
+        this.#o.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- request path
+
+  async #send(options: RequestOptions): Promise<ResponseData> {
+    const o = this.#o;
+    const method = options.method ?? 'GET';
+    const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
+    const ctx: RequestContext = {
+      options,
+      method,
+      startedAt: o.clock.now(),
+      replayable: idempotent && isReplayableBody(options.body),
+      maxBytes: options.maxResponseBytes ?? o.maxResponseBytes,
+      headersTimeoutMs: options.headersTimeoutMs ?? o.headersTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? o.bodyTimeoutMs,
+      queuedMs: 0,
+      abortReason: undefined,
+      onAbort: undefined,
+    };
+    this.#requests += 1;
+    const cleanup = this.#armDeadline(ctx);
+    try {
+      if (ctx.abortReason !== undefined) throw ctx.abortReason;
+      let direct = this.#gate.tryAcquire();
+      if (!direct) {
+        if (this.#gate.waiting >= o.maxWaiting) {
+          this.#acquires.rejected += 1;
+          this.#publishAcquire('rejected', 0);
+          throw new QueueFullError(`pool for ${this.origin} has ${this.#gate.waiting} callers waiting (maxWaiting ${o.maxWaiting}); ${this.#describe()}`, {
+            maxWaiting: o.maxWaiting,
+          });
+        }
+        ctx.queuedMs = await this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, options.signal, this.#gateFailures);
+      }
+      let permitHeld = true;
+      try {
+        const waitStart = o.clock.now();
+        direct &&= this.#pool.available > 0;
+        const connection = await this.#acquireSlot(ctx);
+        ctx.queuedMs += o.clock.now() - waitStart;
+        if (direct) this.#acquires.direct += 1;
+        else this.#acquires.waited += 1;
+        this.#acquireWait.add(ctx.queuedMs);
+        this.#publishAcquire(direct ? 'direct' : 'waited', ctx.queuedMs);
+        permitHeld = false;
+        return await this.#attempt(connection, ctx, 1, !direct, true);
+      } finally {
+        if (permitHeld) this.#gate.release();
+      }
+    } catch (error) {
+      this.#errors += 1;
+      throw error;
+    } finally {
+      cleanup();
+    }
+  }
+
+  /** Arms the caller's signal and the request deadline; returns the disarm function. */
+  #armDeadline(ctx: RequestContext): () => void {
+    const { signal } = ctx.options;
+    const timeoutMs = ctx.options.timeoutMs ?? this.#o.requestTimeoutMs;
+    if (signal === undefined && timeoutMs === undefined) return () => {};
+    const fire = (reason: BerthError) => {
+      if (ctx.abortReason !== undefined) return;
+      ctx.abortReason = reason;
+      ctx.onAbort?.(reason);
+    };
+    const onSignal = () => fire(new AbortedError(`request to ${this.origin} aborted`, { cause: signal?.reason }));
+    if (signal?.aborted === true) onSignal();
+    else signal?.addEventListener('abort', onSignal, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : this.#o.clock.setTimeout(
+            () => fire(new HttpsPoolError('ERR_BERTH_TIMEOUT', `request to ${this.origin}${ctx.options.path} got no response head within ${timeoutMs} ms`, { timeoutMs })),
+            timeoutMs,
+          );
+    return () => {
+      signal?.removeEventListener('abort', onSignal);
+      this.#o.clock.clearTimeout(timer);
+    };
+  }
+
+  /** Borrows a connection from generic-pool; a tombstone becomes its connect error. */
+  #acquireSlot(ctx: RequestContext): Promise<Connection> {
+    this.#slotWaiting += 1;
+    const borrowed = this.#pool.acquire();
+    return new Promise<Connection>((resolve, reject) => {
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        this.#slotWaiting -= 1;
+        ctx.onAbort = undefined;
+      };
+      ctx.onAbort = (reason) => {
+        if (settled) return;
+        settle();
+        reject(reason);
+      };
+      borrowed.then(
+        (slot) => {
+          if (slot instanceof Tombstone) {
+            void this.#pool.destroy(slot).catch(() => {});
+            if (!settled) {
+              settle();
+              reject(slot.error);
+            }
+          } else if (settled) {
+            // The caller gave up while generic-pool was still finding a slot: put it back.
+            void this.#pool.release(slot).catch(() => {});
+          } else {
+            settle();
+            resolve(slot);
+          }
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settle();
+          reject(this.#mapAcquireError(error));
+        },
+      );
+    });
+  }
+
+  #mapAcquireError(error: unknown): BerthError {
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      this.#acquires.timedOut += 1;
+      this.#publishAcquire('timeout', this.#o.acquireTimeoutMs);
+      return this.#acquireTimeout(this.#o.acquireTimeoutMs);
+    }
+    if (this.#phase.t !== 'ready') return new PoolClosedError(`pool for ${this.origin} closed`, { cause: error });
+    return new HttpsPoolError('ERR_BERTH_INTERNAL', `generic-pool failed to lend a connection for ${this.origin}`, { cause: error });
+  }
+
+  #acquireTimeout(waitedMs: number): AcquireTimeoutError {
+    return new AcquireTimeoutError(`no connection to ${this.origin} became free within ${Math.round(waitedMs)} ms; ${this.#describe()}`, {
+      waitedMs,
+      ...(this.#consecutiveFailures > 0 ? { cause: this.#lastConnectError } : {}),
+    });
+  }
+
+  #lastConnectError: BerthError | undefined;
+
+  #describe(): string {
+    const s = this.stats();
+    return `pool state: size ${s.size}/${s.target} (busy ${s.busy}, idle ${s.idle}, connecting ${s.connecting}), waiting ${s.pending}, consecutive connect failures ${this.#consecutiveFailures}`;
+  }
+
+  /**
+   * Sends one attempt on `connection`. Go's Transport rule (`checkTransportResend`): an
+   * attempt that fails on a *reused* connection before any response byte is retried once on
+   * a new connection when the request is replayable (idempotent, or marked so, with a
+   * body that can be sent again). A request the connection never wrote is replayable too.
+   */
+  #attempt(connection: Connection, ctx: RequestContext, attempt: number, freshForThis: boolean, pooled: boolean): Promise<ResponseData> {
+    const o = this.#o;
+    const reused = connection.requestCount > 0;
+    const options = ctx.options;
+    const start = this.#publishStart(ctx, attempt);
+    const headers = (start?.headers ?? options.headers) as Record<string, string | string[]> | undefined;
+    const sentAt = o.clock.now();
+    this.#inFlight += 1;
+    if (reused) this.#reused += 1;
+
+    return new Promise<ResponseData>((resolve, reject) => {
+      const exchange: Exchange = new Exchange(
+        {
+          head: (status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean) => {
+            if (closeRequested) connection.markNotReusable();
+            ctx.onAbort = undefined;
+            const now = o.clock.now();
+            const timings = {
+              queuedMs: ctx.queuedMs,
+              ...(!reused && freshForThis ? { connectMs: connection.connectMs } : {}),
+              ttfbMs: now - sentAt,
+              totalMs: now - ctx.startedAt,
+            };
+            this.#publishEnd(start, { status, reused, connectionId: connection.id, timings });
+            resolve({
+              status,
+              headers: responseHeaders,
+              body,
+              text: async () => (await readAll(body)).toString('utf8'),
+              json: async <T>() => JSON.parse((await readAll(body)).toString('utf8')) as T,
+              arrayBuffer: async () => {
+                const b = await readAll(body);
+                return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+              },
+              dump: () => dumpBody(body),
+              meta: { protocol: 'http/1.1', reused, connectionId: connection.id, attempts: attempt, timings },
+            });
+          },
+          failed: (error: BerthError) => {
+            ctx.onAbort = undefined;
+            const now = o.clock.now();
+            this.#publishEnd(start, { reused, connectionId: connection.id, timings: { queuedMs: ctx.queuedMs, ttfbMs: now - sentAt, totalMs: now - ctx.startedAt }, error });
+            const notSent = error instanceof StaleConnectionError;
+            const retry =
+              attempt === 1 &&
+              ctx.abortReason === undefined &&
+              isReplayableBody(options.body) &&
+              (notSent || (reused && ctx.replayable && error.code === 'ERR_BERTH_UPSTREAM_RESET'));
+            if (!retry) {
+              reject(error);
+              return;
+            }
+            o.logger.debug('https-pool: retrying on a new connection', { origin: this.origin, connectionId: connection.id, code: error.code });
+            this.#retryOnNewConnection(ctx, error).then(resolve, reject);
+          },
+          settled: (failed: boolean) => {
+            this.#inFlight -= 1;
+            this.#finished(connection, failed, pooled);
+          },
+        },
+        ctx.maxBytes,
+        this.origin,
+      );
+      ctx.onAbort = (reason) => exchange.abort(reason);
+      if (ctx.abortReason !== undefined) exchange.abort(ctx.abortReason);
+      const dispatchOptions: Dispatcher.DispatchOptions = {
+        method: ctx.method,
+        path: options.path,
+        headersTimeout: ctx.headersTimeoutMs,
+        bodyTimeout: ctx.bodyTimeoutMs,
+        ...(headers === undefined ? {} : { headers }),
+        ...(options.body === undefined ? {} : { body: options.body as NonNullable<Dispatcher.DispatchOptions['body']> }),
+      };
+      connection.dispatch(dispatchOptions, exchange);
+    });
+  }
+
+  /** The one retry of the safe-resend rule, on a connection opened for it and closed after. */
+  async #retryOnNewConnection(ctx: RequestContext, firstError: BerthError): Promise<ResponseData> {
+    if (this.#phase.t !== 'ready') throw firstError;
+    let connection: Connection;
+    try {
+      connection = await this.#openConnection();
+    } catch {
+      throw firstError;
+    }
+    // The extra connection serves exactly this request and is closed after it (`max-requests`).
+    return this.#attempt(connection, ctx, 2, true, false);
+  }
+
+  /** The request on `connection` ended: retire it if it must go, else lend it again. */
+  #finished(connection: Connection, failed: boolean, pooled: boolean): void {
+    connection.finished(failed);
+    if (!pooled) {
+      connection.close('max-requests');
+    } else {
+      let reason = connection.retireReason();
+      if (reason === undefined && this.#connections.size > this.#gate.target) reason = 'resize';
+      if (reason !== undefined) {
+        connection.close(reason);
+        void this.#pool.destroy(connection).catch(() => {});
+      } else {
+        void this.#pool.release(connection).catch(() => {});
+      }
+      this.#gate.release();
+    }
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) for (const w of this.#idleWaiters.splice(0)) w();
+    this.#publishGauges();
+  }
+
+  // ---------------------------------------------------------------- slots
+
+  /** generic-pool's factory.create: never rejects (see {@link Tombstone}). */
+  async #createSlot(): Promise<Slot> {
+    try {
+      return await this.#openConnection();
+    } catch (error) {
+      const err = error as BerthError;
+      return new Tombstone(err, this.#phase.t === 'ready' ? this.#nextAttemptAt : Number.POSITIVE_INFINITY);
+    }
+  }
+
+  /**
+   * Dials one connection, waiting out the connect backoff first. The backoff is what keeps
+   * a dead upstream from turning generic-pool's create→dispense cycle into a busy loop.
+   */
+  async #openConnection(): Promise<Connection> {
+    const o = this.#o;
+    if (this.#phase.t !== 'ready') throw new PoolClosedError(`pool for ${this.origin} closed`);
+    const wait = this.#nextAttemptAt - o.clock.now();
+    if (wait > 0) await this.#sleep(wait);
+    if (this.#phase.t !== 'ready') throw new PoolClosedError(`pool for ${this.origin} closed`);
+    this.#connecting += 1;
+    let dialed;
+    try {
+      dialed = await this.#dialer.dial(this.#closing.signal);
+    } catch (error) {
+      this.#connecting -= 1;
+      throw this.#connectFailed(toBerthError(error, 'connect', this.origin));
+    }
+    this.#connecting -= 1;
+    if (this.#phase.t !== 'ready') {
+      dialed.socket.destroy();
+      throw new PoolClosedError(`pool for ${this.origin} closed`);
+    }
+    this.#consecutiveFailures = 0;
+    this.#nextAttemptAt = 0;
+    const connection = new Connection(`h1-${this.#poolId}-${this.#nextConnectionId++}`, dialed, o, this.#hooks);
+    this.#connections.add(connection);
+    this.#created += 1;
+    if (channels.connectionCreated.hasSubscribers) {
+      const message: ConnectionCreatedMessage = { component: this.#identity, connection: connection.info() };
+      channels.connectionCreated.publish(message);
+    }
+    if (this.#connections.size >= o.minIdle && this.#readyWaiters.length > 0) for (const w of this.#readyWaiters.splice(0)) w.resolve();
+    this.#publishGauges();
+    return connection;
+  }
+
+  #connectFailed(error: BerthError): BerthError {
+    if (this.#phase.t !== 'ready' || error.code === 'ERR_BERTH_CLOSED') return error;
+    const o = this.#o;
+    this.#consecutiveFailures += 1;
+    this.#connectErrors += 1;
+    this.#lastConnectError = error;
+    const delay = connectBackoffMs(this.#consecutiveFailures, o.backoffBaseMs, o.backoffMaxMs, o.random);
+    this.#nextAttemptAt = o.clock.now() + delay;
+    o.logger.warn('https-pool: connect failed', { origin: this.origin, code: error.code, consecutiveFailures: this.#consecutiveFailures, nextDelayMs: Math.round(delay) });
+    if (channels.connectError.hasSubscribers) {
+      const message: ConnectErrorMessage = {
+        component: this.#identity,
+        error: { code: error.code, message: error.message },
+        consecutiveFailures: this.#consecutiveFailures,
+        nextDelayMs: delay,
+      };
+      channels.connectError.publish(message);
+    }
+    for (const w of this.#readyWaiters.splice(0)) w.reject(error);
+    return error;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const sleeper = {
+        timer: this.#o.clock.setTimeout(() => sleeper.wake(), ms),
+        wake: () => {
+          this.#o.clock.clearTimeout(sleeper.timer);
+          this.#sleepers.delete(sleeper);
+          resolve();
+        },
+      };
+      this.#sleepers.add(sleeper);
+    });
+  }
+
+  /** generic-pool's test-on-borrow: cheap unless the connection idled past `validateAfterIdleMs`. */
+  #validateOnBorrow(slot: Slot): Promise<boolean> {
+    if (slot instanceof Tombstone) return this.#o.clock.now() < slot.freshUntil ? TRUE : FALSE;
+    if (!slot.isUsable()) {
+      slot.close(slot.retireReason() ?? 'broken');
+      return FALSE;
+    }
+    const phase = slot.phase;
+    if (phase.t === 'validating') return phase.check.then((r) => r.ok);
+    const after = this.#o.validateAfterIdleMs;
+    if (after > 0 && phase.t === 'idle' && this.#o.clock.now() - Math.max(phase.since, slot.lastValidatedAt) >= after) {
+      return this.#runValidation(slot);
+    }
+    return TRUE;
+  }
+
+  #runValidation(connection: Connection): Promise<boolean> {
+    return connection.validate().then((result) => {
+      if (channels.validation.hasSubscribers) {
+        const message: ValidationMessage = {
+          component: this.#identity,
+          connectionId: connection.id,
+          ok: result.ok,
+          ...(result.reason === undefined ? {} : { reason: result.reason }),
+        };
+        channels.validation.publish(message);
+      }
+      return result.ok;
+    });
+  }
+
+  /** generic-pool's evictor asks this about each idle slot, every housekeeping period. */
+  #shouldEvict(slot: Slot, available: number): boolean {
+    if (slot instanceof Tombstone) return this.#o.clock.now() >= slot.freshUntil;
+    if (slot.phase.t === 'closed') return true;
+    if (slot.phase.t !== 'idle') return false;
+    if (!slot.isUsable()) {
+      slot.close(slot.retireReason() ?? 'broken');
+      return true;
+    }
+    if (this.#o.clock.now() - slot.phase.since >= this.#o.idleTimeoutMs && available > this.#o.minIdle) {
+      slot.close('idle');
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Background work each period: validate warm idle connections before a keep-alive timer
+   * (ours or the server's) can close them, so `minIdle` connections survive idle periods
+   * instead of being reopened (nodejs/undici#317, QwenLM/qwen-code#3318).
+   */
+  #housekeep(): void {
+    if (this.#phase.t !== 'ready') return;
+    const after = this.#o.validateAfterIdleMs;
+    if (after === 0 || this.#o.minIdle === 0) return;
+    const now = this.#o.clock.now();
+    let warm = 0;
+    for (const c of this.#connections) {
+      if (warm >= this.#o.minIdle) break;
+      const phase = c.phase;
+      if (phase.t !== 'idle' || !c.isUsable()) continue;
+      warm += 1;
+      if (now - Math.max(phase.since, c.lastValidatedAt) >= after) void this.#runValidation(c);
+    }
+  }
+
+  #connectionClosed(connection: Connection, reason: CloseReason): void {
+    if (!this.#connections.delete(connection)) return;
+    this.#destroyed[reason] += 1;
+    if (channels.connectionClosed.hasSubscribers) {
+      const message: ConnectionClosedMessage = {
+        component: this.#identity,
+        connectionId: connection.id,
+        reason,
+        ageMs: this.#o.clock.now() - connection.createdAt,
+        requestCount: connection.requestCount,
+      };
+      channels.connectionClosed.publish(message);
+    }
+    this.#publishGauges();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  #publishStart(ctx: RequestContext, attempt: number): RequestStartMessage | undefined {
+    if (!channels.requestStart.hasSubscribers && !channels.requestEnd.hasSubscribers) return undefined;
+    const headers: Record<string, string | string[]> = {};
+    const given = ctx.options.headers;
+    if (given !== undefined) for (const k in given) headers[k] = given[k] as string | string[];
+    const message: RequestStartMessage = {
+      component: this.#identity,
+      requestId: nextRequestId++,
+      method: ctx.method,
+      origin: this.origin,
+      path: ctx.options.path,
+      headers,
+      attempt,
+      startedAt: this.#o.clock.now(),
+    };
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish(message);
+    return message;
+  }
+
+  #publishEnd(
+    start: RequestStartMessage | undefined,
+    end: Pick<RequestEndMessage, 'reused' | 'connectionId' | 'timings'> & { status?: number; error?: BerthError },
+  ): void {
+    if (start === undefined || !channels.requestEnd.hasSubscribers) return;
+    const message: RequestEndMessage = {
+      component: this.#identity,
+      requestId: start.requestId,
+      start,
+      protocol: 'http/1.1',
+      reused: end.reused,
+      timings: end.timings,
+      ...(end.connectionId === undefined ? {} : { connectionId: end.connectionId }),
+      ...(end.status === undefined ? {} : { status: end.status }),
+      ...(end.error === undefined ? {} : { error: { code: end.error.code, message: end.error.message } }),
+    };
+    channels.requestEnd.publish(message);
+  }
+
+  #publishAcquire(outcome: AcquireMessage['outcome'], waitMs: number): void {
+    if (!channels.acquire.hasSubscribers) return;
+    const message: AcquireMessage = { component: this.#identity, outcome, waitMs };
+    channels.acquire.publish(message);
+  }
+
+  #publishGauges(): void {
+    if (!channels.gauges.hasSubscribers) return;
+    const s = this.stats();
+    const message: PoolGaugesMessage = {
+      component: this.#identity,
+      size: s.size,
+      idle: s.idle,
+      busy: s.busy,
+      connecting: s.connecting,
+      pending: s.pending,
+      target: s.target,
+    };
+    channels.gauges.publish(message);
+  }
+}
+
+/**
+ * Creates an HTTP/1.1 pool for one origin (`https://host[:port]`, or `http://` with
+ * `allowCleartext`). Connections open in the background up to `minIdle`; await
+ * `ready()` to start warm. Throws `ERR_BERTH_CONFIG` listing every invalid option.
+ *
+ * @example
+ * const pool = createHttpsPool('https://api.example.com', { tls: connector, minIdle: 4 });
+ * await pool.ready();
+ * const res = await pool.request({ method: 'GET', path: '/v1/models' });
+ * console.log(res.status, await res.json(), res.meta.reused);
+ * await pool.close();
+ */
+export function createHttpsPool(origin: string | URL, options: HttpsPoolOptions = {}): HttpsPool {
+  return new HttpsPool(origin, options);
+}
