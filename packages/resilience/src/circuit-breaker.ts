@@ -259,7 +259,12 @@ export class CircuitBreaker {
     mirror.record = after;
     const from = before?.t ?? 'closed';
     if (from === after.t) return;
-    if (after.t === 'open') mirror.opened += 1;
+    if (after.t === 'open') {
+      mirror.opened += 1;
+      this.#options.logger.warn('circuit breaker opened', { key, from, retryAt: after.retryAt, reopens: after.reopens });
+    } else if (after.t === 'closed') {
+      this.#options.logger.info('circuit breaker closed', { key });
+    }
     if (channels.breaker.hasSubscribers) {
       channels.breaker.publish({
         component: this.#identity,

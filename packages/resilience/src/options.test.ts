@@ -70,6 +70,7 @@ describe('options', () => {
         failureStatuses: 'x' as never,
         store: {} as never,
         clock: {} as never,
+        logger: 'console' as never,
       }),
     );
     expect(paths).toEqual(
@@ -82,6 +83,7 @@ describe('options', () => {
         'failureStatuses',
         'store',
         'clock',
+        'logger',
       ]),
     );
   });

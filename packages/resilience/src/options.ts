@@ -1,5 +1,5 @@
-import { OptionChecker, systemClock, systemRandom } from '@berth/core-types';
-import type { Clock, Random } from '@berth/core-types';
+import { OptionChecker, silentLogger, systemClock, systemRandom } from '@berth/core-types';
+import type { Clock, Logger, Random } from '@berth/core-types';
 import type { BreakerStore } from './breaker-store.js';
 import type { LimiterStore } from './limiter-store.js';
 
@@ -133,6 +133,8 @@ export interface CircuitBreakerOptions {
   readonly name?: string;
   /** Time source (wall clock is used for the state, so a shared store works across machines). */
   readonly clock?: Clock;
+  /** Where state changes are logged (breaker open/close, upstream 429 pauses). Default silent. */
+  readonly logger?: Logger;
 }
 
 /** Resolved {@link CircuitBreakerOptions}. */
@@ -149,6 +151,7 @@ export interface ResolvedCircuitBreakerOptions {
   readonly store: BreakerStore | undefined;
   readonly name: string;
   readonly clock: Clock;
+  readonly logger: Logger;
 }
 
 /** AIMD adaptation of a rate limiter to the upstream's 429s. */
@@ -181,6 +184,8 @@ export interface RateLimiterOptions {
   readonly name?: string;
   /** Time source. */
   readonly clock?: Clock;
+  /** Where state changes are logged (breaker open/close, upstream 429 pauses). Default silent. */
+  readonly logger?: Logger;
 }
 
 /** Resolved {@link RateLimiterOptions}. */
@@ -193,6 +198,7 @@ export interface ResolvedRateLimiterOptions {
   readonly store: LimiterStore | undefined;
   readonly name: string;
   readonly clock: Clock;
+  readonly logger: Logger;
 }
 
 /** Options of {@link createBulkhead}. */
@@ -233,6 +239,12 @@ function clockOf(c: OptionChecker, path: string, value: unknown): Clock {
   const ok = value === undefined || (typeof value === 'object' && value !== null && typeof (value as Clock).now === 'function');
   c.expect(ok, path, 'a Clock', value);
   return ok && value !== undefined ? (value as Clock) : systemClock;
+}
+
+function loggerOf(c: OptionChecker, path: string, value: unknown): Logger {
+  const ok = value === undefined || (typeof value === 'object' && value !== null && typeof (value as Logger).warn === 'function');
+  c.expect(ok, path, 'a Logger', value);
+  return ok && value !== undefined ? (value as Logger) : silentLogger;
 }
 
 /** Validates {@link RetryOptions} into {@link ResolvedRetryOptions}, appending problems to `c`. */
@@ -309,6 +321,7 @@ export function checkCircuitBreakerOptions(
     store,
     name: c.string(`${prefix}name`, input.name, 'breaker'),
     clock: clockOf(c, `${prefix}clock`, input.clock),
+    logger: loggerOf(c, `${prefix}logger`, input.logger),
   };
 }
 
@@ -343,6 +356,7 @@ export function checkRateLimiterOptions(c: OptionChecker, prefix: string, input:
     store,
     name: c.string(`${prefix}name`, input.name, 'limiter'),
     clock: clockOf(c, `${prefix}clock`, input.clock),
+    logger: loggerOf(c, `${prefix}logger`, input.logger),
   };
 }
 

@@ -148,6 +148,13 @@ export class RateLimiter {
       state.pausedUntil = Math.max(state.pausedUntil, now + pausedMs);
       await this.#store.pause(key, now + pausedMs, { now, ratePerSec: this.#rateAt(state, now), burst: this.#options.burst });
     }
+    if (decreased || pausedMs !== undefined) {
+      this.#options.logger.warn('upstream answered 429; rate lowered', {
+        key,
+        ratePerSec: this.#rateAt(state, now),
+        ...(pausedMs === undefined ? {} : { pausedMs }),
+      });
+    }
     if ((decreased || pausedMs !== undefined) && channels.rate.hasSubscribers) {
       channels.rate.publish({
         component: this.#identity,

@@ -300,6 +300,21 @@ describe('withResilience over a real upstream', () => {
     await api.close();
   });
 
+  it('logs breaker openings and closings and upstream 429s to the injected logger', async () => {
+    const { transport } = await upstream((n) => (n === 0 ? { status: 429 } : n === 1 ? { status: 500 } : {}));
+    const clock = warpClock();
+    const lines: string[] = [];
+    const log = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
+    const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+    const api = track(
+      withResilience(transport, { clock, logger, retry: false, breaker: { consecutiveFailures: 1, openMs: 1_000, halfOpenProbes: 1 }, limiter: { ratePerSec: 100 } }),
+    );
+    for (let i = 0; i < 2; i++) await (await api.request({ path: '/' })).dump();
+    clock.advance(1_000);
+    await (await api.request({ path: '/' })).dump();
+    expect(lines).toEqual(['warn upstream answered 429; rate lowered', 'warn circuit breaker opened', 'info circuit breaker closed']);
+  });
+
   it('keys policies by origin and region', async () => {
     const { server, transport } = await upstream({ status: 500 });
     const api = track(withResilience(transport, { clock: warpClock(), retry: false, region: 'eu-west' }));

@@ -5,6 +5,7 @@ import type {
   CloseOptions,
   ComponentIdentity,
   LifecycleState,
+  Logger,
   Random,
   RequestOptions,
   ResponseData,
@@ -63,6 +64,8 @@ export interface ResilienceOptions {
   readonly clock?: Clock;
   /** Jitter source for the retry policy created here. Default `Math.random`. */
   readonly random?: Random;
+  /** Logger for the breaker and limiter created here. Default silent. */
+  readonly logger?: Logger;
 }
 
 /** Stats of a resilient transport: its own counters, the wrapped transport's, and each policy's. */
@@ -292,13 +295,14 @@ export function withResilience(transport: Transport, options: ResilienceOptions 
   const region = c.string('region', options.region, undefined);
   const component: ComponentIdentity = identity(name, origin, region);
   const shared = { clock, ...(options.random === undefined ? {} : { random: options.random }) };
+  const logged = options.logger === undefined ? {} : { logger: options.logger };
 
   const retry = policy(c, 'retry', options.retry, RetryPolicy, {}, (input) => new RetryPolicy(checkRetryOptions(c, 'retry.', { ...shared, ...input }), component));
-  const breaker = policy(c, 'breaker', options.breaker, CircuitBreaker, {}, (input) =>
-    new CircuitBreaker(checkCircuitBreakerOptions(c, 'breaker.', { clock, ...input }), component),
+  const breaker = policy(c, 'breaker', options.breaker, CircuitBreaker, {}, (input: CircuitBreakerOptions) =>
+    new CircuitBreaker(checkCircuitBreakerOptions(c, 'breaker.', { ...logged, clock, ...input }), component),
   );
   const limiter = policy(c, 'limiter', options.limiter, RateLimiter, undefined, (input: RateLimiterOptions) =>
-    new RateLimiter(checkRateLimiterOptions(c, 'limiter.', { clock, ...input }), component),
+    new RateLimiter(checkRateLimiterOptions(c, 'limiter.', { ...logged, clock, ...input }), component),
   );
   const bulkhead = policy(c, 'bulkhead', options.bulkhead, Bulkhead, undefined, (input) => new Bulkhead(checkBulkheadOptions(c, 'bulkhead.', input), component));
   c.done();
