@@ -142,6 +142,7 @@ export class WsChannel implements AsyncIterable<unknown> {
       channel: this.name,
       seq,
       ackSink: seq === undefined ? undefined : this.#sink,
+      owner: this,
       expiresAt: o.clock.now() + (options.ttlMs ?? o.ttlMs),
     });
     this.#socket.send(message);
@@ -168,7 +169,7 @@ export class WsChannel implements AsyncIterable<unknown> {
   /** Rejects everything pending and ends the reader. @internal */
   fail(error: WsClosedError): void {
     this.#closed = true;
-    for (const message of this.#socket.take((m) => m.ackSink === this.#sink)) {
+    for (const message of this.#socket.take((m) => m.owner === this)) {
       message.fail(error);
       this.#host.events.lost('closed', message.bytes, this.name);
     }
@@ -241,7 +242,7 @@ export class WsChannel implements AsyncIterable<unknown> {
     this.#socket = next;
     next.control(this.#host.options.codec.encodeSubscribe(this.name));
     next.retransmit(this.#unacked);
-    next.adopt(old.take((m) => m.ackSink === this.#sink || (m.ackSink === undefined && m.channel === this.name)));
+    next.adopt(old.take((m) => m.owner === this));
     return new Promise<void>((resolve) => {
       const clock = this.#host.options.clock;
       const timer = clock.setTimeout(() => done(), graceMs);

@@ -28,6 +28,8 @@ export class Outbound {
   readonly seq: number | undefined;
   /** Where acks are tracked, when the message needs one. */
   readonly ackSink: AckSink | undefined;
+  /** The channel (or lease) that sent it, by identity: names can be reused after a close. */
+  readonly owner: object | undefined;
   /** Monotonic ms after which it may no longer be written. */
   readonly expiresAt: number;
   /** Set once it has been written at least once. */
@@ -42,6 +44,7 @@ export class Outbound {
       channel: string | undefined;
       seq: number | undefined;
       ackSink: AckSink | undefined;
+      owner?: object;
       expiresAt: number;
     },
     resolve: (result: WsSendResult) => void,
@@ -52,6 +55,7 @@ export class Outbound {
     this.channel = fields.channel;
     this.seq = fields.seq;
     this.ackSink = fields.ackSink;
+    this.owner = fields.owner;
     this.expiresAt = fields.expiresAt;
     this.#resolve = resolve;
     this.#reject = reject;
