@@ -1,4 +1,5 @@
 import { CLOSE_REASONS } from '@berth/core-types';
+import { seededRandom } from '@berth/testkit';
 import type { CloseReason, PoolStats } from '@berth/core-types';
 import { describe, expect, it } from 'vitest';
 import { decide, initialScalerState } from './decide.js';
@@ -260,5 +261,33 @@ describe('decide', () => {
     const { decision } = decide([before, after], initialScalerState(), policy, 10_000);
     expect(decision.inputs['throughput']).toBe(0);
     expect(decision.inputs['arrivalRate']).toBe(0);
+  });
+
+  it('keeps every resize within [min, max] and moves by at least one, whatever the measurements', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const random = seededRandom(seed);
+      const pick = (lo: number, hi: number) => lo + random.next() * (hi - lo);
+      const d = driver({ min: 5, max: 60, downStabilizationMs: 20_000, saturationHoldMs: 30_000 }, { target: 20, busy: 10 });
+      for (let i = 0; i < 300; i += 1) {
+        const target = d.target;
+        const decision = d.period({
+          busy: Math.round(pick(0, target)),
+          pending: random.next() < 0.3 ? Math.round(pick(0, 50)) : 0,
+          waitMs: random.next() < 0.5 ? pick(0, 1000) : 0,
+          rate: pick(0, 2000),
+          timedOut: random.next() < 0.1 ? 1 : 0,
+          latencyMs: pick(10, 500),
+        });
+        expect(decision.from).toBe(target);
+        if (decision.action === 'hold') {
+          expect(decision.to).toBe(target);
+        } else {
+          expect(decision.to).toBeGreaterThanOrEqual(5);
+          expect(decision.to).toBeLessThanOrEqual(60);
+          if (decision.action === 'up') expect(decision.to).toBeGreaterThan(target);
+          else expect(decision.to).toBeLessThan(target);
+        }
+      }
+    }
   });
 });

@@ -59,9 +59,11 @@ interface Step {
   readonly action: 'up' | 'down';
   readonly from: number;
   readonly to: number;
+  /** When it was decided. */
   readonly at: number;
-  /** Throughput and latency of the period that led to the step (for the gain check). */
+  /** Throughput of the period that led to the step (for the gain check). */
   readonly throughput: number;
+  /** Latency of the period that led to the step (for the gain check). */
   readonly latencyMs: number | undefined;
   /** True until the period after a growth step has been judged. */
   readonly gainCheckDue: boolean;
@@ -83,7 +85,9 @@ export interface ScalerState {
 
 /** What {@link decide} returns: the decision and the state to pass next time. */
 export interface DecideResult {
+  /** What to do now. */
   readonly decision: ScalerDecision;
+  /** What to pass to the next call. */
   readonly state: ScalerState;
 }
 

@@ -106,33 +106,55 @@ export interface ScalerOptions {
   readonly logger?: Logger;
 }
 
-/** The numbers the pure {@link decide} function works from. */
+/** The numbers the pure {@link decide} function works from (each as in {@link ScalerOptions}, resolved). */
 export interface ScalerPolicy {
+  /** Milliseconds between decisions. */
   readonly intervalMs: number;
+  /** Smallest size the scaler sets. */
   readonly min: number;
+  /** Largest size the scaler sets. */
   readonly max: number;
+  /** Growth factor per step (> 1). */
   readonly upFactor: number;
+  /** Shrink factor per step (in (0, 1)). */
   readonly downFactor: number;
+  /** Mean acquire wait, ms, above which the pool is too small. */
   readonly waitThresholdMs: number;
+  /** Utilization below which the pool is too large. */
   readonly lowUtilization: number;
+  /** Dead band around both thresholds, as a fraction. */
   readonly tolerance: number;
+  /** Minimum milliseconds between a resize and the next growth step. */
   readonly upCooldownMs: number;
+  /** Milliseconds of low utilization before the first shrink step. */
   readonly downStabilizationMs: number;
+  /** Multiple of its long-run average latency may reach before growth is held. */
   readonly congestionTolerance: number;
+  /** Span of the long-run latency average, in periods. */
   readonly longWindow: number;
+  /** Headroom of the Little's-law target. */
   readonly littleHeadroom: number;
+  /** Fraction of its proportional throughput gain a growth step must deliver. */
   readonly minStepGain: number;
+  /** Milliseconds a discovered ceiling blocks growth. */
   readonly saturationHoldMs: number;
 }
 
 /** {@link ScalerOptions} with every default filled in. */
 export interface ResolvedScalerOptions extends ScalerPolicy {
+  /** Event name; `undefined` means the pool's name. */
   readonly name: string | undefined;
+  /** Event region, if any. */
   readonly region: string | undefined;
+  /** Pool snapshots per decision. */
   readonly samplesPerInterval: number;
+  /** Decisions kept for `history()`. */
   readonly historySize: number;
+  /** The latency signal, if any. */
   readonly latency: (() => number | undefined) | undefined;
+  /** Time source. */
   readonly clock: Clock;
+  /** Logger. */
   readonly logger: Logger;
 }
 

@@ -206,6 +206,28 @@ describe('AdaptiveScaler', () => {
     expect(scaler.history()[0]?.inputs['latencyMs']).toBeCloseTo(100, -1);
   });
 
+  it('survives stats that break the PoolStats contract: the period is logged and skipped', async () => {
+    const p = pool(steady(400));
+    const errors: string[] = [];
+    const logger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (m) => errors.push(m) };
+    let broken = false;
+    const odd: ResizablePool = {
+      bounds: p.bounds,
+      stats: () => (broken ? ({ ...p.stats(), acquires: undefined } as never) : p.stats()),
+      resize: (t) => p.resize(t),
+    };
+    const scaler = createAdaptiveScaler(odd, { clock, logger });
+    scaler.start();
+    broken = true;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(errors).toEqual(['adaptive-scaler: decision failed; period skipped']);
+    broken = false;
+    await vi.advanceTimersByTimeAsync(20_000);
+    scaler.stop();
+    // The failed period left no decision; the next ones measure from a fresh baseline.
+    expect(scaler.history().map((d) => d.reason)).toEqual(['acquire-wait', 'acquire-wait']);
+  });
+
   it('ignores latency readings that are not finite non-negative numbers', async () => {
     const p = pool(steady(50));
     const readings = [Number.NaN, -1, undefined, Number.POSITIVE_INFINITY];

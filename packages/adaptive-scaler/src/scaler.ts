@@ -97,10 +97,22 @@ export class AdaptiveScaler {
     const samples = loop.samples;
     loop.samples = [];
     const now = this.#options.clock.now();
-    const { decision, state } = decide(samples, this.#state, this.#options, now);
-    this.#state = state;
-    this.#record(decision);
-    if (decision.action !== 'hold') this.#resize(decision);
+    let result;
+    try {
+      result = decide(samples, this.#state, this.#options, now);
+    } catch (error) {
+      // Only stats that break the PoolStats contract get here; a throw from a timer callback
+      // would take the process down, so the period is dropped and measured afresh.
+      this.#options.logger.error('adaptive-scaler: decision failed; period skipped', {
+        name: this.#component.name,
+        error: String(error),
+      });
+      this.#state = { ...this.#state, last: undefined };
+      return;
+    }
+    this.#state = result.state;
+    this.#record(result.decision);
+    if (result.decision.action !== 'hold') this.#resize(result.decision);
   }
 
   #sample(): ScalerSample | undefined {

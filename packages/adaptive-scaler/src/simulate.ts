@@ -46,13 +46,15 @@ export interface SimulationPoint {
   readonly waitMs: number;
   /** Upstream latency the decision saw, milliseconds (0 when unknown). */
   readonly latencyMs: number;
-  /** The decision's action and reason. */
+  /** The decision's action. */
   readonly action: ScalerDecision['action'];
+  /** The decision's reason. */
   readonly reason: ScalerReason;
 }
 
 /** What {@link simulate} returns. */
 export interface SimulationResult {
+  /** The profile that was run. */
   readonly profile: LoadProfile;
   /** One point per decision. */
   readonly points: readonly SimulationPoint[];
