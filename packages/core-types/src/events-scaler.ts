@@ -16,7 +16,11 @@ export interface ScalerDecisionMessage extends BerthEvent {
   readonly from: number;
   /** Size after. */
   readonly to: number;
-  /** Why, e.g. `acquire-wait`, `low-utilization`, `congestion`, `cooldown`, `tolerance`, `bound`. */
+  /**
+   * Why: `acquire-wait`, `low-utilization`, `no-gain` (a growth step raised latency, not
+   * throughput, and was undone), `congestion`, `saturated`, `demand-cap`, `cooldown`, `bound`,
+   * `tolerance`, `stabilizing`, `demand-floor`, `steady` or `warmup`. A bounded set: usable as a metric label.
+   */
   readonly reason: string;
   /** The inputs the decision used (acquire wait, utilization, gradient, Little's-law target …). */
   readonly inputs: Readonly<Record<string, number>>;
