@@ -28,11 +28,6 @@ export function spkiPinOfDer(spkiDer: Uint8Array): string {
   return createHash('sha256').update(spkiDer).digest('base64');
 }
 
-/** SPKI SHA-256 pin (base64) of a parsed certificate. */
-export function spkiPinOfCertificate(cert: X509Certificate): string {
-  return spkiPinOfDer(cert.publicKey.export({ type: 'spki', format: 'der' }));
-}
-
 /** The common name of a distinguished name in Node's multi-line form (`CN=x\nO=y`), or the whole name. */
 export function commonName(dn: string): string {
   const match = /(?:^|\n)CN=([^\n]*)/.exec(dn);

@@ -115,8 +115,9 @@ export class ProbeCache {
           resumed: info.resumed,
           peer: dial.peer(socket),
         };
-        // TLS 1.2 tickets come inside the handshake; TLS 1.3 tickets just after it.
-        if (!dial.waitForTicket || info.version !== 'TLSv1.3') {
+        // TLS 1.2 tickets come inside the handshake; TLS 1.3 tickets just after it, and a
+        // resumed handshake keeps the ticket it used.
+        if (!dial.waitForTicket || info.version !== 'TLSv1.3' || info.resumed) {
           socket.destroy();
           resolve(result);
           return;

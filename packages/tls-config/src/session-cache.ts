@@ -3,7 +3,7 @@ import type { Clock } from '@berth/core-types';
 import type { PeerSummary } from './peer.js';
 import { sessionLifetimeSeconds } from './session-lifetime.js';
 
-/** Used when a session's lifetime cannot be read: Node's and OpenSSL's server default (`sessionTimeout` 300 s). */
+/** Used when a session's lifetime cannot be read: 300 s, the shortest common server default (nginx `ssl_session_timeout` 5m). */
 export const FALLBACK_SESSION_TTL_MS = 300_000;
 
 /** A cached session and the peer it was verified against (a resumed handshake carries no certificate). */
@@ -89,11 +89,6 @@ export class SessionCache {
   /** Drops the session of `key` because the server refused to resume it. */
   reject(key: string): void {
     if (this.#cache?.delete(key) === true) this.#rejected += 1;
-  }
-
-  /** Milliseconds `key`'s session stays usable, or 0 when none is cached. */
-  remainingTtlMs(key: string): number {
-    return this.#cache?.getRemainingTTL(key) ?? 0;
   }
 
   /** Drops every session (the trust profile changed). */

@@ -157,9 +157,13 @@ export class TlsConfig implements TlsConnector {
     // Node destroys a socket that fails verification with its own error from inside the TLS
     // wrap (`onConnectSecure`), with no hook to substitute another one, so the classified
     // BerthError is put in place where the 'error' event is emitted, on this socket only.
+    // After 'secureConnect' only TLS alerts are classified: in TLS 1.3 the client finishes
+    // first, so a server that rejects our client certificate says so just afterwards.
     const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
     socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
-      if (event === 'error' && dial.state !== 'secure' && dial.state !== 'failed') args[0] = fail(args[0]);
+      if (event === 'error' && dial.state !== 'failed' && (dial.state !== 'secure' || isTlsAlert(args[0]))) {
+        args[0] = fail(args[0]);
+      }
       return emit(event, ...args);
     }) as TLSSocket['emit'];
     const fail = (error: unknown): BerthError => {
@@ -247,7 +251,7 @@ export class TlsConfig implements TlsConnector {
     return this.#probes.run(target, options.fresh === true, () => ({
       socket: this.connect(target),
       info: (socket) => this.#info.get(socket),
-      peer: (socket) => this.#peers.get(socket) ?? summarizePeer(socket.getPeerCertificate()),
+      peer: (socket) => this.#peers.get(socket),
       waitForTicket: this.#options.maxCachedSessions > 0,
     }));
   }
@@ -328,7 +332,8 @@ export class TlsConfig implements TlsConnector {
     const resumed = socket.isSessionReused();
     if (dial.cached !== undefined && !resumed) this.#sessions.reject(dial.key);
     // A resumed handshake carries no certificate; the session remembers who it was issued by.
-    if (resumed) dial.peer ??= dial.cached?.peer;
+    // Node skips checkServerIdentity when the chain failed, which only gets here when insecure.
+    dial.peer ??= resumed ? dial.cached?.peer : summarizePeer(socket.getPeerCertificate());
     const cipher = socket.getCipher();
     const info: TlsHandshakeInfo = {
       version: socket.getProtocol() ?? 'unknown',
@@ -363,6 +368,11 @@ function contextOrThrow(options: ResolvedTlsOptions, material: TrustMaterial, co
       { path: 'secureContext', expected: 'material OpenSSL accepts', received: (error as Error).message },
     ]);
   }
+}
+
+function isTlsAlert(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_SSL_');
 }
 
 function unbracket(host: string): string {
