@@ -367,7 +367,8 @@ export class HttpsPool implements Transport, ResizablePool {
         this.#acquireWait.add(ctx.queuedMs);
         this.#publishAcquire(direct ? 'direct' : 'waited', ctx.queuedMs);
         permitHeld = false;
-        return await this.#attempt(connection, ctx, 1, !direct, true);
+        const createdForThis = connection.requestCount === 0 && connection.createdAt >= waitStart;
+        return await this.#attempt(connection, ctx, 1, createdForThis, true);
       } finally {
         if (permitHeld) this.#gate.release();
       }
@@ -474,7 +475,10 @@ export class HttpsPool implements Transport, ResizablePool {
    * Sends one attempt on `connection`. Go's Transport rule (`checkTransportResend`): an
    * attempt that fails on a *reused* connection before any response byte is retried once on
    * a new connection when the request is replayable (idempotent, or marked so, with a
-   * body that can be sent again). A request the connection never wrote is replayable too.
+   * body that can be sent again). "Reused" here means any connection that sat idle in the
+   * pool (a pre-warmed one too), since that is what a server's keep-alive close races with;
+   * only a connection opened for this very request (`freshForThis`) is exempt. A request the
+   * connection never wrote is replayable whatever its method.
    */
   #attempt(connection: Connection, ctx: RequestContext, attempt: number, freshForThis: boolean, pooled: boolean): Promise<ResponseData> {
     const o = this.#o;
@@ -495,7 +499,7 @@ export class HttpsPool implements Transport, ResizablePool {
             const now = o.clock.now();
             const timings = {
               queuedMs: ctx.queuedMs,
-              ...(!reused && freshForThis ? { connectMs: connection.connectMs } : {}),
+              ...(freshForThis ? { connectMs: connection.connectMs } : {}),
               ttfbMs: now - sentAt,
               totalMs: now - ctx.startedAt,
             };
@@ -523,7 +527,7 @@ export class HttpsPool implements Transport, ResizablePool {
               attempt === 1 &&
               ctx.abortReason === undefined &&
               isReplayableBody(options.body) &&
-              (notSent || (reused && ctx.replayable && error.code === 'ERR_BERTH_UPSTREAM_RESET'));
+              (notSent || (!freshForThis && ctx.replayable && error.code === 'ERR_BERTH_UPSTREAM_RESET'));
             if (!retry) {
               reject(error);
               return;
