@@ -189,15 +189,16 @@ export class RetryPolicy {
           }, attemptTimeout);
     try {
       const response = await send({ attempt, signal: controller.signal, ...(timeoutMs === undefined ? {} : { timeoutMs: Math.max(1, timeoutMs) }) });
+      // The parent link stays: the caller may still abort while the body streams. It dies with the request's scope.
       return { response };
     } catch (error) {
+      parent?.removeEventListener('abort', onParentAbort);
       // The scope's reason (deadline, close, caller abort) wins over however the transport reported the abort.
       if (isAborted(parent)) throw parent.reason;
       if (controller.signal.aborted) return { error: controller.signal.reason };
       return { error };
     } finally {
       o.clock.clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
     }
   }
 

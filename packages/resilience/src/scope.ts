@@ -7,7 +7,12 @@ export interface RequestScope {
   readonly signal: AbortSignal;
   /** Overall deadline, monotonic ms of the clock, when there is one. */
   readonly deadlineAt?: number;
-  /** Removes the listeners and the deadline timer. */
+  /**
+   * The response head arrived (or the request failed): clears the deadline timer and stops
+   * listening for close, whose graceful drain lets bodies finish.
+   */
+  settle(): void;
+  /** The body is done too: stops listening to the caller's signal, which until then can still abort the body. */
   dispose(): void;
 }
 
@@ -37,10 +42,13 @@ export function openScope(clock: Clock, caller: AbortSignal | undefined, closing
   return {
     signal: controller.signal,
     ...(timeoutMs === undefined ? {} : { deadlineAt: clock.now() + timeoutMs }),
-    dispose() {
+    settle() {
       clock.clearTimeout(timer);
-      caller?.removeEventListener('abort', onCaller);
       closing.removeEventListener('abort', onClosing);
+    },
+    dispose() {
+      this.settle();
+      caller?.removeEventListener('abort', onCaller);
     },
   };
 }

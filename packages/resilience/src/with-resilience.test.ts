@@ -281,6 +281,17 @@ describe('withResilience over a real upstream', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
   });
 
+  it('lets the caller abort the response body after the head arrived', async () => {
+    const { transport } = await upstream({ bodyBytes: 64 * 1024, chunkBytes: 1024, chunkIntervalMs: 20 });
+    const api = track(withResilience(transport, { clock: warpClock() }));
+    const controller = new AbortController();
+    const res = await api.request({ path: '/', signal: controller.signal });
+    expect(res.status).toBe(200);
+    controller.abort();
+    await expect(res.text()).rejects.toThrow();
+    expect(api.stats().inFlight).toBe(0);
+  });
+
   it('ends requests waiting in a backoff with ERR_BERTH_CLOSED on close, refuses new ones, and closes the wrapped transport', async () => {
     const { transport } = await upstream({ status: 503, headers: { 'retry-after': '30' } });
     const api = withResilience(transport, { clock: systemClock });

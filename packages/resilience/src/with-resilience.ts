@@ -33,6 +33,7 @@ import { parseRetryAfterMs } from './retry-after.js';
 import { RetryPolicy } from './retry-policy.js';
 import type { AttemptContext, RetryStats } from './retry-policy.js';
 import { openScope } from './scope.js';
+import type { RequestScope } from './scope.js';
 
 /**
  * The policies of {@link withResilience}. Each takes options (a policy private to this
@@ -159,7 +160,8 @@ export class ResilientTransport implements Transport {
         retry === undefined
           ? await send({ attempt: 1, signal: scope.signal, ...(scope.deadlineAt === undefined ? {} : { timeoutMs: scope.deadlineAt - started }) })
           : await retry.execute(key, request, send, scope);
-      const bodyDone = this.#onceBodyDone(release);
+      scope.settle();
+      const bodyDone = this.#onceBodyDone(release, scope);
       const result = withMeta(
         response,
         { timings: { ...response.meta.timings, queuedMs: response.meta.timings.queuedMs + waited.ms, totalMs: this.#clock.now() - started } },
@@ -173,13 +175,12 @@ export class ResilientTransport implements Transport {
       });
       return result;
     } catch (error) {
+      scope.dispose();
       release?.();
       this.#inFlight -= 1;
       this.#errors += 1;
       if (isBerthError(error)) throw error;
       throw new ResilienceInternalError(`transport ${this.#name} failed with a non-Berth error: ${String(error)}`, { cause: error });
-    } finally {
-      scope.dispose();
     }
   }
 
@@ -258,11 +259,12 @@ export class ResilientTransport implements Transport {
     return region === undefined ? this.#baseKey : `${this.#baseKey}|${region}`;
   }
 
-  #onceBodyDone(release: Release | undefined): () => void {
+  #onceBodyDone(release: Release | undefined, scope: RequestScope): () => void {
     let done = false;
     return () => {
       if (done) return;
       done = true;
+      scope.dispose();
       this.#inFlight -= 1;
       release?.();
     };
