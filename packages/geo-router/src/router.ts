@@ -120,6 +120,9 @@ const channels = {
   estimate: diagnosticsChannel.channel(GEO_CHANNELS.estimate),
 };
 
+/** Largest latency peak a failure injects, in ms: above any useful time to headers, and bounded so repeated failures cannot overflow the estimate. */
+const MAX_PENALTY_MS = 60_000;
+
 const CALLER_FAILURE: FailureClass = { kind: 'caller', regionFault: false, ejectNow: false };
 // The router cut the attempt itself (region ejected, hedge lost, closing): the region's health
 // was already judged, and the request may move on if it is replayable.
@@ -694,7 +697,7 @@ export class GeoRouter implements Transport {
     }
     // Only good answers set the hedge delay: a fast 503 must not make the p95 look short.
     if (ok) recordLatency(region.window, latencyMs);
-    this.#afterOutcome(region, recordOutcome(region.health, ok, this.#o.outlier), now);
+    this.#afterOutcome(region, recordOutcome(region.health, ok, this.#o.outlier), now, ok ? latencyMs : undefined);
   }
 
   #onFailure(region: Region, failure: FailureClass, elapsedMs: number, now: number): void {
@@ -708,15 +711,18 @@ export class GeoRouter implements Transport {
   }
 
   // Linkerd's failure penalty: a failure is a latency peak, so a failing region loses traffic
-  // (in p2c at once, in lowest-latency after the hysteresis) before it is ejected.
+  // (in p2c at once, in lowest-latency after the hysteresis) before it is ejected. An ejected
+  // region is out anyway, and piling penalties on it would only delay its return.
   #penalize(region: Region, elapsedMs: number, now: number): void {
+    if (region.health.phase.t === 'ejected') return;
     const base = region.ewma.samples === 0 ? this.#o.defaultRttMs : region.ewma.cost;
-    observePeakEwma(region.ewma, Math.max(elapsedMs, base * this.#o.failurePenalty), now, this.#o.decayMs);
+    const peak = Math.max(elapsedMs, Math.min(MAX_PENALTY_MS, base * this.#o.failurePenalty));
+    observePeakEwma(region.ewma, peak, now, this.#o.decayMs);
   }
 
-  #afterOutcome(region: Region, verdict: OutcomeVerdict, now: number): void {
+  #afterOutcome(region: Region, verdict: OutcomeVerdict, now: number, sampleMs?: number): void {
     if (verdict.t === 'eject') this.#eject(region, verdict.reason, now);
-    else if (verdict.t === 'restore') this.#restore(region);
+    else if (verdict.t === 'restore') this.#restore(region, sampleMs, now);
     else if (this.#o.strategy === 'lowest-latency') this.#refresh(undefined);
     if (channels.estimate.hasSubscribers) {
       const message: GeoEstimateMessage = {
@@ -787,8 +793,14 @@ export class GeoRouter implements Transport {
     }
   }
 
-  #restore(region: Region): void {
+  #restore(region: Region, sampleMs: number | undefined, now: number): void {
     restore(region.health);
+    // The penalties that led to the ejection describe the outage, not the region now: the
+    // success that ended probation is the best estimate there is.
+    if (sampleMs !== undefined) {
+      region.ewma.cost = sampleMs;
+      region.ewma.stamp = now;
+    }
     this.#o.logger.info('geo-router region restored', { router: this.#o.name, region: region.name });
     if (channels.restored.hasSubscribers) {
       const message: GeoRestoredMessage = { component: this.#identity, regionName: region.name };
@@ -920,7 +932,7 @@ export class GeoRouter implements Transport {
       region.probeFailures += 1;
       this.#penalize(region, latency, now);
     }
-    this.#afterOutcome(region, recordOutcome(region.health, ok, this.#o.outlier), now);
+    this.#afterOutcome(region, recordOutcome(region.health, ok, this.#o.outlier), now, ok ? latency : undefined);
     if (region.probeTimer === undefined) this.#scheduleProbe(region, probe.intervalMs);
   }
 }
