@@ -171,6 +171,22 @@ describe('withResilience over a real upstream', () => {
     }
   });
 
+  it('retries a refused connect and rejects with ERR_BERTH_CONNECT_REFUSED when every attempt is refused', async () => {
+    const { server } = await upstream();
+    const proxy = await startFaultProxy({ host: server.host, port: server.port });
+    open.push(proxy);
+    await proxy.set({ mode: 'refuse' });
+    const transport = createTestTransport({ origin: `https://127.0.0.1:${proxy.port}`, ca: (await testPki()).ca.cert });
+    open.unshift(transport);
+    const api = track(withResilience(transport, { clock: warpClock(), retry: { maxAttempts: 3 } }));
+    await expect(api.request({ path: '/' })).rejects.toMatchObject({ code: 'ERR_BERTH_CONNECT_REFUSED' });
+    expect(api.stats()).toMatchObject({ retry: { retries: 2, exhausted: 1 }, inner: { requests: 3 }, errors: 1 });
+    await proxy.set({ mode: 'pass' });
+    const res = await api.request({ path: '/', headers: { 'x-berth-behaviour': JSON.stringify({ body: '{"ok":true}' }) } });
+    expect(await res.json()).toEqual({ ok: true });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('stops retrying during a total outage once the budget is spent: the upstream sees ≤ 1.2× the offered load', async () => {
     const { server, transport } = await upstream({ status: 503 });
     const clock = warpClock();
