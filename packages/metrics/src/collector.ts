@@ -73,6 +73,7 @@ export interface MetricsCollector {
 }
 
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+const URGENCIES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7'];
 const ms = (value: number): number => value / 1000;
 
 /**
@@ -109,190 +110,184 @@ export function collectMetrics(options?: CollectMetricsOptions): MetricsCollecto
 function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHandler> {
   const id = (event: BerthEvent): IdentityLabels => guard.identity(event.component);
   const bounded = (metric: string, label: string, value: string | number): string => guard.value(metric, label, String(value));
-  const regionOf = (event: BerthEvent, region: string): IdentityLabels => ({ ...id(event), region: bounded('region', 'region', region) });
-  const wsStates = new Map<IdentityLabels, Map<string, WsSocketState>>();
+  const region = (name: string): string => bounded('region', 'region', name);
+  const wsStates = new WeakMap<IdentityLabels, Map<string, WsSocketState>>();
 
   const on: Record<string, (message: never) => void> = {
     // Requests
-    [REQUEST_CHANNELS.start]: (e: RequestStartMessage) => m.requests_in_flight.inc(id(e)),
+    [REQUEST_CHANNELS.start]: (e: RequestStartMessage) => m.requests_in_flight.labels(id(e)).inc(),
     [REQUEST_CHANNELS.end]: (e: RequestEndMessage) => {
       const labels = id(e);
-      m.requests_in_flight.dec(labels);
-      m.requests_total.inc({ ...labels, status_class: statusClass(e.status), protocol: e.protocol, reused: String(e.reused) });
-      m.request_duration_seconds.observe({ ...labels, protocol: e.protocol }, ms(e.timings.totalMs));
-      if (e.error !== undefined) m.request_errors_total.inc({ ...labels, code: e.error.code });
+      m.requests_in_flight.labels(labels).dec();
+      m.requests_total.labels(labels, { status_class: statusClass(e.status), protocol: e.protocol, reused: e.reused ? 'true' : 'false' }).inc();
+      m.request_duration_seconds.labels(labels, { protocol: e.protocol }).observe(ms(e.timings.totalMs));
+      if (e.error !== undefined) m.request_errors_total.labels(labels, { code: e.error.code }).inc();
     },
 
     // https-pool
     [HTTPS_POOL_CHANNELS.connectionCreated]: (e: ConnectionCreatedMessage) =>
-      m.connections_created_total.inc({ ...id(e), protocol: e.connection.protocol }),
+      m.connections_created_total.labels(id(e), { protocol: e.connection.protocol }).inc(),
     [HTTPS_POOL_CHANNELS.connectionClosed]: (e: ConnectionClosedMessage) => closed(e, e.reason, e.ageMs, e.requestCount),
-    [HTTPS_POOL_CHANNELS.connectError]: (e: ConnectErrorMessage) => m.connect_errors_total.inc({ ...id(e), code: e.error.code }),
+    [HTTPS_POOL_CHANNELS.connectError]: (e: ConnectErrorMessage) => m.connect_errors_total.labels(id(e), { code: e.error.code }).inc(),
     [HTTPS_POOL_CHANNELS.acquire]: (e: AcquireMessage) => {
       const labels = id(e);
-      m.acquire_total.inc({ ...labels, outcome: e.outcome });
+      m.acquire_total.labels(labels, { outcome: e.outcome }).inc();
       // bb8's get_wait_time counts only acquisitions that got a connection; timeouts would
       // pile up at the deadline and hide the real wait distribution.
-      if (e.outcome === 'direct' || e.outcome === 'waited') m.acquire_wait_seconds.observe(labels, ms(e.waitMs));
+      if (e.outcome === 'direct' || e.outcome === 'waited') m.acquire_wait_seconds.labels(labels).observe(ms(e.waitMs));
     },
     [HTTPS_POOL_CHANNELS.validation]: (e: ValidationMessage) =>
-      m.validations_total.inc({ ...id(e), outcome: e.ok ? 'ok' : 'failed' }),
+      m.validations_total.labels(id(e), { outcome: e.ok ? 'ok' : 'failed' }).inc(),
     [HTTPS_POOL_CHANNELS.resize]: (e: PoolResizeMessage) => {
       const labels = id(e);
-      m.pool_target.set(labels, e.to);
-      if (e.to !== e.from) m.pool_resizes_total.inc({ ...labels, direction: e.to > e.from ? 'up' : 'down' });
+      m.pool_target.labels(labels).set(e.to);
+      if (e.to !== e.from) m.pool_resizes_total.labels(labels, { direction: e.to > e.from ? 'up' : 'down' }).inc();
     },
     [HTTPS_POOL_CHANNELS.gauges]: (e: PoolGaugesMessage) => {
       const labels = id(e);
-      m.connections.set({ ...labels, state: 'idle' }, e.idle);
-      m.connections.set({ ...labels, state: 'busy' }, e.busy);
-      m.connections.set({ ...labels, state: 'connecting' }, e.connecting);
-      m.pool_waiters.set(labels, e.pending);
-      m.pool_target.set(labels, e.target);
+      m.connections.labels(labels, { state: 'idle' }).set(e.idle);
+      m.connections.labels(labels, { state: 'busy' }).set(e.busy);
+      m.connections.labels(labels, { state: 'connecting' }).set(e.connecting);
+      m.pool_waiters.labels(labels).set(e.pending);
+      m.pool_target.labels(labels).set(e.target);
     },
 
     // h2-multiplexer
     [H2_CHANNELS.sessionCreated]: (e: H2SessionCreatedMessage) => {
       const labels = id(e);
-      m.h2_sessions.inc(labels);
-      m.connections_created_total.inc({ ...labels, protocol: 'h2' });
+      m.h2_sessions.labels(labels).inc();
+      m.connections_created_total.labels(labels, { protocol: 'h2' }).inc();
     },
     [H2_CHANNELS.sessionClosed]: (e: H2SessionClosedMessage) => {
-      m.h2_sessions.dec(id(e));
+      m.h2_sessions.labels(id(e)).dec();
       closed(e, e.reason, e.ageMs, e.streamCount);
     },
     [H2_CHANNELS.goaway]: (e: H2GoawayMessage) =>
-      m.h2_goaway_total.inc({ ...id(e), error_code: bounded('h2_goaway_total', 'error_code', e.errorCode) }),
+      m.h2_goaway_total.labels(id(e), { error_code: bounded('h2_goaway_total', 'error_code', e.errorCode) }).inc(),
     [H2_CHANNELS.streams]: (e: H2StreamsMessage) => {
       const labels = id(e);
-      m.h2_streams_active.set(labels, e.active);
-      m.h2_streams_capacity.set(labels, e.capacity);
+      m.h2_streams_active.labels(labels).set(e.active);
+      m.h2_streams_capacity.labels(labels).set(e.capacity);
       // RFC 9218 urgencies are 0..7; set all eight so an emptied queue reads 0, not its last value.
       for (let urgency = 0; urgency < 8; urgency += 1) {
-        m.h2_streams_queued.set({ ...labels, urgency: String(urgency) }, e.queuedByUrgency[urgency] ?? 0);
+        m.h2_streams_queued.labels(labels, { urgency: URGENCIES[urgency] as string }).set(e.queuedByUrgency[urgency] ?? 0);
       }
     },
     [H2_CHANNELS.window]: (e: H2WindowMessage) => {
       const labels = id(e);
-      m.h2_bdp_bytes.set(labels, e.bdpBytes);
-      m.h2_stream_window_bytes.set(labels, e.streamWindowBytes);
-      m.h2_connection_window_bytes.set(labels, e.connectionWindowBytes);
+      m.h2_bdp_bytes.labels(labels).set(e.bdpBytes);
+      m.h2_stream_window_bytes.labels(labels).set(e.streamWindowBytes);
+      m.h2_connection_window_bytes.labels(labels).set(e.connectionWindowBytes);
     },
     [H2_CHANNELS.ping]: (e: H2PingMessage) => {
-      if (e.timedOut) m.h2_ping_timeouts_total.inc(id(e));
-      if (e.rttMs !== undefined) m.h2_ping_rtt_seconds.observe(id(e), ms(e.rttMs));
+      if (e.timedOut) m.h2_ping_timeouts_total.labels(id(e)).inc();
+      if (e.rttMs !== undefined) m.h2_ping_rtt_seconds.labels(id(e)).observe(ms(e.rttMs));
     },
-    [H2_CHANNELS.retry]: (e: H2RetryMessage) => m.h2_stream_retries_total.inc({ ...id(e), reason: e.reason }),
+    [H2_CHANNELS.retry]: (e: H2RetryMessage) => m.h2_stream_retries_total.labels(id(e), { reason: e.reason }).inc(),
 
     // ws-pool
     [WS_CHANNELS.state]: (e: WsStateMessage) => wsState(e),
     [WS_CHANNELS.reconnect]: (e: WsReconnectMessage) =>
-      m.ws_reconnects_total.inc({ ...id(e), close_code: bounded('ws_reconnects_total', 'close_code', e.closeCode) }),
+      m.ws_reconnects_total.labels(id(e), { close_code: bounded('ws_reconnects_total', 'close_code', e.closeCode) }).inc(),
     [WS_CHANNELS.messageLost]: (e: WsMessageLostMessage) => {
-      const labels = { ...id(e), reason: e.reason };
-      m.ws_messages_dropped_total.inc(labels);
-      m.ws_dropped_bytes_total.inc(labels, e.bytes);
+      const labels = id(e);
+      m.ws_messages_dropped_total.labels(labels, { reason: e.reason }).inc();
+      m.ws_dropped_bytes_total.labels(labels, { reason: e.reason }).inc(e.bytes);
     },
     [WS_CHANNELS.heartbeat]: (e: WsHeartbeatMessage) => {
-      if (e.timedOut) m.ws_heartbeat_timeouts_total.inc(id(e));
-      if (e.rttMs !== undefined) m.ws_heartbeat_rtt_seconds.observe(id(e), ms(e.rttMs));
+      if (e.timedOut) m.ws_heartbeat_timeouts_total.labels(id(e)).inc();
+      if (e.rttMs !== undefined) m.ws_heartbeat_rtt_seconds.labels(id(e)).observe(ms(e.rttMs));
     },
     [WS_CHANNELS.buffer]: (e: WsBufferMessage) => {
-      m.ws_buffered_messages.set(id(e), e.messages);
-      m.ws_buffered_bytes.set(id(e), e.bytes);
+      m.ws_buffered_messages.labels(id(e)).set(e.messages);
+      m.ws_buffered_bytes.labels(id(e)).set(e.bytes);
     },
     [WS_CHANNELS.rotation]: (e: WsRotationMessage) =>
-      m.ws_rotations_total.inc({ ...id(e), reason: bounded('ws_rotations_total', 'reason', e.reason) }),
+      m.ws_rotations_total.labels(id(e), { reason: bounded('ws_rotations_total', 'reason', e.reason) }).inc(),
 
-    // geo-router
+    // geo-router: the `region` label is the region the value is about, not the router's own.
     [GEO_CHANNELS.estimate]: (e: GeoEstimateMessage) => {
-      const labels = regionOf(e, e.regionName);
-      m.region_latency_estimate_seconds.set(labels, ms(e.latencyMs));
-      m.region_pending_requests.set(labels, e.pending);
-      m.region_healthy.set(labels, e.healthy ? 1 : 0);
+      const labels = id(e);
+      const about = { region: region(e.regionName) };
+      m.region_latency_estimate_seconds.labels(labels, about).set(ms(e.latencyMs));
+      m.region_pending_requests.labels(labels, about).set(e.pending);
+      m.region_healthy.labels(labels, about).set(e.healthy ? 1 : 0);
     },
     [GEO_CHANNELS.regionSwitch]: (e: GeoRegionSwitchMessage) =>
-      m.region_switches_total.inc({
-        ...id(e),
-        from_region: bounded('region', 'region', e.from ?? ''),
-        to_region: bounded('region', 'region', e.to),
-        reason: bounded('region_switches_total', 'reason', e.reason),
-      }),
+      m.region_switches_total
+        .labels(id(e), {
+          from_region: region(e.from ?? ''),
+          to_region: region(e.to),
+          reason: bounded('region_switches_total', 'reason', e.reason),
+        })
+        .inc(),
     [GEO_CHANNELS.ejected]: (e: GeoEjectedMessage) => {
-      const labels = regionOf(e, e.regionName);
-      m.region_ejections_total.inc({ ...labels, reason: bounded('region_ejections_total', 'reason', e.reason) });
-      m.region_healthy.set(labels, 0);
+      const labels = id(e);
+      const about = region(e.regionName);
+      m.region_ejections_total.labels(labels, { region: about, reason: bounded('region_ejections_total', 'reason', e.reason) }).inc();
+      m.region_healthy.labels(labels, { region: about }).set(0);
     },
     [GEO_CHANNELS.restored]: (e: GeoRestoredMessage) => {
-      const labels = regionOf(e, e.regionName);
-      m.region_restorations_total.inc(labels);
-      m.region_healthy.set(labels, 1);
+      const about = { region: region(e.regionName) };
+      m.region_restorations_total.labels(id(e), about).inc();
+      m.region_healthy.labels(id(e), about).set(1);
     },
     [GEO_CHANNELS.failover]: (e: GeoFailoverMessage) =>
-      m.failovers_total.inc({
-        ...id(e),
-        from_region: bounded('region', 'region', e.from),
-        to_region: bounded('region', 'region', e.to),
-        code: e.error.code,
-      }),
+      m.failovers_total.labels(id(e), { from_region: region(e.from), to_region: region(e.to), code: e.error.code }).inc(),
     [GEO_CHANNELS.hedge]: (e: GeoHedgeMessage) =>
-      m.hedges_total.inc({
-        ...id(e),
-        primary_region: bounded('region', 'region', e.primary),
-        secondary_region: bounded('region', 'region', e.secondary),
-        winner: e.winner ?? 'unknown',
-      }),
+      m.hedges_total
+        .labels(id(e), { primary_region: region(e.primary), secondary_region: region(e.secondary), winner: e.winner ?? 'unknown' })
+        .inc(),
 
     // adaptive-scaler
     [SCALER_CHANNELS.decision]: (e: ScalerDecisionMessage) => {
       const labels = id(e);
-      m.scaler_target.set(labels, e.to);
-      m.scaler_decisions_total.inc({ ...labels, action: e.action, reason: bounded('scaler_decisions_total', 'reason', e.reason) });
+      m.scaler_target.labels(labels).set(e.to);
+      m.scaler_decisions_total.labels(labels, { action: e.action, reason: bounded('scaler_decisions_total', 'reason', e.reason) }).inc();
       for (const [input, value] of Object.entries(e.inputs)) {
-        if (Number.isFinite(value)) m.scaler_input.set({ ...labels, input: bounded('scaler_input', 'input', input) }, value);
+        if (Number.isFinite(value)) m.scaler_input.labels(labels, { input: bounded('scaler_input', 'input', input) }).set(value);
       }
     },
     [SCALER_CHANNELS.resizeError]: (e: ScalerResizeErrorMessage) =>
-      m.scaler_resize_errors_total.inc({ ...id(e), code: e.error.code }),
+      m.scaler_resize_errors_total.labels(id(e), { code: e.error.code }).inc(),
 
     // resilience
     [RESILIENCE_CHANNELS.retry]: (e: RetryMessage) =>
-      m.retries_total.inc({ ...id(e), reason: e.error?.code ?? (e.status === undefined ? 'unknown' : `status_${e.status}`) }),
+      m.retries_total.labels(id(e), { reason: e.error?.code ?? (e.status === undefined ? 'unknown' : `status_${e.status}`) }).inc(),
     [RESILIENCE_CHANNELS.breaker]: (e: BreakerStateMessage) => {
-      const labels = { ...id(e), key: bounded('breaker', 'key', e.key) };
-      for (const state of BREAKER_STATES) m.breaker_state.set({ ...labels, state }, state === e.to ? 1 : 0);
-      m.breaker_transitions_total.inc({ ...labels, state: e.to });
+      const labels = id(e);
+      const key = bounded('breaker', 'key', e.key);
+      for (const state of BREAKER_STATES) m.breaker_state.labels(labels, { key, state }).set(state === e.to ? 1 : 0);
+      m.breaker_transitions_total.labels(labels, { key, state: e.to }).inc();
     },
     [RESILIENCE_CHANNELS.throttled]: (e: ThrottledMessage) => {
-      m.rate_limited_total.inc({ ...id(e), outcome: 'delayed' });
-      m.rate_limit_wait_seconds.observe(id(e), ms(e.waitMs));
+      m.rate_limited_total.labels(id(e), { outcome: 'delayed' }).inc();
+      m.rate_limit_wait_seconds.labels(id(e)).observe(ms(e.waitMs));
     },
     [RESILIENCE_CHANNELS.rejected]: (e: RejectedMessage) => {
-      m.rejections_total.inc({ ...id(e), code: e.error.code });
-      if (e.error.code === 'ERR_BERTH_RATE_LIMITED') m.rate_limited_total.inc({ ...id(e), outcome: 'rejected' });
+      m.rejections_total.labels(id(e), { code: e.error.code }).inc();
+      if (e.error.code === 'ERR_BERTH_RATE_LIMITED') m.rate_limited_total.labels(id(e), { outcome: 'rejected' }).inc();
     },
 
     // tls-config
     [TLS_CHANNELS.handshake]: (e: TlsHandshakeMessage) =>
-      m.tls_handshake_seconds.observe(
-        { ...id(e), resumed: String(e.resumed), version: bounded('tls_handshake_seconds', 'version', e.version) },
-        ms(e.handshakeMs),
-      ),
+      m.tls_handshake_seconds
+        .labels(id(e), { resumed: e.resumed ? 'true' : 'false', version: bounded('tls_handshake_seconds', 'version', e.version) })
+        .observe(ms(e.handshakeMs)),
     [TLS_CHANNELS.handshakeError]: (e: TlsHandshakeErrorMessage) =>
-      m.tls_handshake_errors_total.inc({ ...id(e), code: e.error.code }),
+      m.tls_handshake_errors_total.labels(id(e), { code: e.error.code }).inc(),
     [TLS_CHANNELS.certExpiring]: (e: CertExpiringMessage) =>
-      m.tls_certificate_expiry_timestamp_seconds.set(
-        { ...id(e), which: e.which, subject: bounded('tls_certificate_expiry', 'subject', e.subject) },
-        Math.floor(e.validTo / 1000),
-      ),
-    [TLS_CHANNELS.reload]: (e: TlsReloadMessage) => m.tls_reloads_total.inc({ ...id(e), outcome: e.ok ? 'ok' : 'failed' }),
+      m.tls_certificate_expiry_timestamp_seconds
+        .labels(id(e), { which: e.which, subject: bounded('tls_certificate_expiry', 'subject', e.subject) })
+        .set(Math.floor(e.validTo / 1000)),
+    [TLS_CHANNELS.reload]: (e: TlsReloadMessage) => m.tls_reloads_total.labels(id(e), { outcome: e.ok ? 'ok' : 'failed' }).inc(),
   };
 
   function closed(e: BerthEvent, reason: string, ageMs: number, requests: number): void {
     const labels = id(e);
-    m.connections_closed_total.inc({ ...labels, reason: bounded('connections_closed_total', 'reason', reason) });
-    m.connection_age_seconds.observe(labels, ms(ageMs));
-    m.connection_requests.observe(labels, requests);
+    m.connections_closed_total.labels(labels, { reason: bounded('connections_closed_total', 'reason', reason) }).inc();
+    m.connection_age_seconds.labels(labels).observe(ms(ageMs));
+    m.connection_requests.labels(labels).observe(requests);
   }
 
   // A socket's gauge moves from its previous state to the new one. Closed sockets leave the map
@@ -305,21 +300,22 @@ function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHand
       wsStates.set(labels, sockets);
     }
     const previous = sockets.get(e.socketId);
-    if (previous !== undefined) m.ws_sockets.dec({ ...labels, state: previous });
+    if (previous !== undefined) m.ws_sockets.labels(labels, { state: previous }).dec();
     if (e.to === 'closed') {
       sockets.delete(e.socketId);
       return;
     }
     sockets.set(e.socketId, e.to);
-    m.ws_sockets.inc({ ...labels, state: e.to });
+    m.ws_sockets.labels(labels, { state: e.to }).inc();
   }
 
   const handlers = new Map<string, ChannelHandler>();
   // Every channel, including ones added to core-types after this file: unknown ones still count in events_total.
   for (const channel of ALL_CHANNELS) {
     const specific = on[channel] as ChannelHandler | undefined;
+    const seen = m.events_total.series({ channel });
     handlers.set(channel, (message) => {
-      m.events_total.inc({ channel });
+      seen.inc();
       specific?.(message);
     });
   }

@@ -19,7 +19,7 @@ export const OVERFLOW_NAME = '_overflow';
 export class LabelGuard {
   readonly #maxComponents: number;
   readonly #maxValues: number;
-  readonly #identities = new Map<ComponentIdentity, IdentityLabels>();
+  readonly #identities = new WeakMap<ComponentIdentity, IdentityLabels>();
   readonly #identityKeys = new Map<string, IdentityLabels>();
   readonly #values = new Map<string, Set<string>>();
 
@@ -28,7 +28,10 @@ export class LabelGuard {
     this.#maxValues = maxValues;
   }
 
-  /** The identity labels of a publisher (cached per identity object: publishers reuse theirs). */
+  /**
+   * The identity labels of a publisher: one object per distinct identity, so metric series can
+   * be cached on it. Cached per identity object too, since publishers reuse theirs.
+   */
   identity(component: ComponentIdentity): IdentityLabels {
     const cached = this.#identities.get(component);
     if (cached !== undefined) return cached;
@@ -45,8 +48,7 @@ export class LabelGuard {
           : { kind, name: OVERFLOW_NAME, origin: '', region: '' };
       if (this.#identityKeys.size < this.#maxComponents) this.#identityKeys.set(key, labels);
     }
-    // The object cache only helps publishers that reuse one identity object; bound it anyway.
-    if (this.#identities.size < this.#maxComponents * 4) this.#identities.set(component, labels);
+    this.#identities.set(component, labels);
     return labels;
   }
 

@@ -1,8 +1,8 @@
 import { OptionChecker } from '@berth/core-types';
-import { Counter, Gauge, Histogram } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import { IDENTITY_LABELS } from './labels.js';
 import type { ResolvedCollectOptions } from './options.js';
+import { CounterMetric, GaugeMetric, HistogramMetric } from './series.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 // `count`: request counts, not seconds (`connection_requests`).
@@ -98,7 +98,7 @@ export const METRIC_DEFINITIONS = {
 /** Metric names (without prefix). */
 export type MetricName = keyof typeof METRIC_DEFINITIONS;
 
-type MetricOf<D> = D extends { kind: 'counter' } ? Counter : D extends { kind: 'gauge' } ? Gauge : Histogram;
+type MetricOf<D> = D extends { kind: 'counter' } ? CounterMetric : D extends { kind: 'gauge' } ? GaugeMetric : HistogramMetric;
 
 /** The live prom-client metrics of one collector. */
 export type MetricSet = { readonly [K in MetricName]: MetricOf<(typeof METRIC_DEFINITIONS)[K]> };
@@ -122,18 +122,20 @@ export function createMetricSet(options: ResolvedCollectOptions): MetricSet {
     );
   }
   c.done();
-  const set: Record<string, Counter | Gauge | Histogram> = {};
+  const set: Record<string, CounterMetric | GaugeMetric | HistogramMetric> = {};
   for (const name of names) {
     const def: Definition = METRIC_DEFINITIONS[name];
     const labelNames = name === 'events_total' ? [...def.labels] : [...IDENTITY_LABELS, ...def.labels];
-    const config = { name: prefix + name, help: def.help, labelNames, registers: [registry] };
-    if (def.kind === 'counter') set[name] = new Counter(config);
-    else if (def.kind === 'gauge') set[name] = new Gauge(config);
+    let metric: CounterMetric | GaugeMetric | HistogramMetric;
+    if (def.kind === 'counter') metric = new CounterMetric(prefix + name, def.help, labelNames);
+    else if (def.kind === 'gauge') metric = new GaugeMetric(prefix + name, def.help, labelNames);
     else {
       const key = def.buckets ?? 'count';
-      const buckets = key === 'count' ? REQUEST_COUNT_BUCKETS : options.buckets[key];
-      set[name] = new Histogram({ ...config, buckets: [...buckets] });
+      metric = new HistogramMetric(prefix + name, def.help, labelNames, key === 'count' ? REQUEST_COUNT_BUCKETS : options.buckets[key]);
     }
+    // The Registry only uses name, type, get() and reset() (see series.ts), which these provide.
+    registry.registerMetric(metric as unknown as Metric);
+    set[name] = metric;
   }
   return set as unknown as MetricSet;
 }

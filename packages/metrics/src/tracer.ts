@@ -76,7 +76,9 @@ export function traceRequests(options?: TraceRequestsOptions): RequestTracer {
   };
 }
 
-const wallNow = (): number => performance.timeOrigin + performance.now();
+// Span times on one clock: the process's monotonic clock anchored at its start (read once; the getter is not free).
+const TIME_ORIGIN = performance.timeOrigin;
+const wallNow = (): number => TIME_ORIGIN + performance.now();
 
 class AttemptSpans {
   readonly #tracer: Tracer;
