@@ -5,6 +5,7 @@ import type { Clock, RetryMessage, Transport } from '@berth/core-types';
 import { createTestTransport, seededRandom, startFaultProxy, startHttpServer, testPki } from '@berth/testkit';
 import type { Behaviour, FaultProxy, TestServer } from '@berth/testkit';
 import { createRateLimiter } from './rate-limiter.js';
+import { createRetryPolicy } from './retry-policy.js';
 import { withResilience } from './with-resilience.js';
 import type { ResilientTransport } from './with-resilience.js';
 
@@ -190,13 +191,8 @@ describe('withResilience over a real upstream', () => {
   it('stops retrying during a total outage once the budget is spent: the upstream sees ≤ 1.2× the offered load', async () => {
     const { server, transport } = await upstream({ status: 503 });
     const clock = warpClock();
-    const api = track(
-      withResilience(transport, {
-        clock,
-        breaker: false,
-        retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0, budget: { ratio: 0.2, minRetriesPerSec: 0 } },
-      }),
-    );
+    const retry = createRetryPolicy({ clock, maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0, budget: { ratio: 0.2, minRetriesPerSec: 0 } });
+    const api = track(withResilience(transport, { clock, breaker: false, retry }));
     const offered = 300;
     for (let batch = 0; batch < offered / 30; batch++) {
       const responses = await Promise.all(Array.from({ length: 30 }, () => api.request({ path: '/' })));
@@ -207,6 +203,8 @@ describe('withResilience over a real upstream', () => {
     // Without the budget this outage would have cost 3× the load.
     expect(server.requests.length).toBeGreaterThan(offered);
     expect(api.stats().retry?.deniedByBudget).toBeGreaterThan(offered / 2);
+    expect(retry.budgetBalance(server.origin)).toBeLessThan(1);
+    expect(createRetryPolicy({ budget: false }).budgetBalance(server.origin)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('opens the breaker on consecutive 503s, fails fast without reaching the upstream, then half-opens on schedule and closes', async () => {
@@ -257,6 +255,19 @@ describe('withResilience over a real upstream', () => {
     expect([res.status, res.meta.attempts]).toEqual([200, 2]);
     expect(server.requests).toHaveLength(2);
     expect(limiter.stats().keys[server.origin]?.granted).toBe(2);
+  });
+
+  it('refuses with ERR_BERTH_RATE_LIMITED without retrying it or counting it against the breaker', async () => {
+    const { server, transport } = await upstream();
+    const api = track(
+      withResilience(transport, { clock: warpClock(), breaker: { consecutiveFailures: 1 }, limiter: { ratePerSec: 1, burst: 1, maxWaitMs: 0 } }),
+    );
+    const [ok, limited] = await Promise.allSettled([api.request({ path: '/' }), api.request({ path: '/' })]);
+    expect(ok.status).toBe('fulfilled');
+    if (ok.status === 'fulfilled') await ok.value.dump();
+    expect(limited).toMatchObject({ status: 'rejected', reason: { code: 'ERR_BERTH_RATE_LIMITED' } });
+    expect(server.requests).toHaveLength(1);
+    expect(api.stats()).toMatchObject({ retry: { retries: 0 }, breaker: { keys: { [server.origin]: { state: 'closed' } } } });
   });
 
   it('holds a bulkhead place until the response body is consumed, and refuses beyond the queue', async () => {
