@@ -143,6 +143,17 @@ describe('defaults', () => {
     await vi.waitFor(() => expect(s.sniSeen).toEqual(['localhost']));
   });
 
+  it('verifies an IP servername override against the certificate without sending it as SNI', async () => {
+    const s = await server();
+    const cfg = await config();
+    const { error } = await dial(cfg, { host: 'localhost', port: s.port, servername: '127.0.0.1' });
+    expect(error).toBeUndefined();
+    await vi.waitFor(() => expect(s.sniSeen).toEqual([false]));
+    const pki = await testPki();
+    const wrong = await server({ tls: { cert: pki.wrongHost } });
+    expect((await dial(cfg, { host: 'localhost', port: wrong.port, servername: '127.0.0.1' })).error?.code).toBe('ERR_BERTH_TLS_HOSTNAME');
+  });
+
   it('turns Nagle off on every socket, as undici does', async () => {
     const s = await server();
     const cfg = await config();

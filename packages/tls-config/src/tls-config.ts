@@ -76,6 +76,7 @@ export class TlsConfig implements TlsConnector {
   #handshakes = 0;
   #resumed = 0;
   #reloads = 0;
+  #generation = 0;
   readonly #failures: Partial<Record<ErrorCode, number>> = {};
 
   /** @internal Use {@link createTlsConfig}. */
@@ -118,8 +119,12 @@ export class TlsConfig implements TlsConnector {
     const started = clock.now();
     const host = unbracket(target.host);
     const alpn = target.alpnProtocols ?? this.alpnProtocols;
-    const servername = target.servername ?? (isIP(host) === 0 ? host : undefined);
-    const key = sessionKey(host, target.port, servername, alpn);
+    // The name verified is the override, else the host; it goes out as SNI unless it is an
+    // IP literal (RFC 6066 §3 forbids IPs in SNI; Node warns, DEP0123).
+    const verifyName = target.servername ?? host;
+    const servername = isIP(verifyName) === 0 ? verifyName : undefined;
+    const key = sessionKey(host, target.port, servername ?? verifyName, alpn);
+    const generation = this.#generation;
     const dial: Dial = {
       host,
       port: target.port,
@@ -134,7 +139,7 @@ export class TlsConfig implements TlsConnector {
       secureContext: this.#context,
       ALPNProtocols: [...alpn],
       rejectUnauthorized: !this.#options.insecure,
-      checkServerIdentity: (hostname: string, cert: PeerCertificate) => this.#checkIdentity(dial, hostname, cert),
+      checkServerIdentity: (_hostname: string, cert: PeerCertificate) => this.#checkIdentity(dial, verifyName, cert),
       ...(servername === undefined ? {} : { servername }),
       ...(dial.cached === undefined ? {} : { session: dial.cached.session }),
     });
@@ -187,7 +192,10 @@ export class TlsConfig implements TlsConnector {
     socket.once('close', () => clock.clearTimeout(timer));
     if (this.#options.maxCachedSessions > 0) {
       // Node emits 'session' only once the peer is verified (`onnewsessionclient` waits for it).
-      socket.on('session', (session: Buffer) => this.#sessions.set(key, session, dial.peer));
+      socket.on('session', (session: Buffer) => {
+        // A dial that began before reload() was verified under the old trust set.
+        if (generation === this.#generation) this.#sessions.set(key, session, dial.peer);
+      });
     }
     return socket;
   }
@@ -280,6 +288,7 @@ export class TlsConfig implements TlsConnector {
       throw failure;
     }
     this.#context = context;
+    this.#generation += 1;
     this.#sessions.clear();
     this.#probes.clear();
     this.#reloads += 1;
