@@ -213,7 +213,11 @@ describe('withResilience over a real upstream', () => {
     const api = track(
       withResilience(transport, { clock, retry: false, breaker: { consecutiveFailures: 3, openMs: 5_000, halfOpenProbes: 2 } }),
     );
-    for (let i = 0; i < 3; i++) await (await api.request({ path: '/' })).dump();
+    for (let i = 0; i < 3; i++) {
+      const res = await api.request({ path: '/' });
+      expect(res.meta.attempts).toBe(1);
+      await res.dump();
+    }
     const error = await api.request({ path: '/' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_BERTH_CIRCUIT_OPEN', retryAt: expect.any(Number) });
     expect(server.requests).toHaveLength(3);

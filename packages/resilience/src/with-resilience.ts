@@ -164,7 +164,11 @@ export class ResilientTransport implements Transport {
       const bodyDone = this.#onceBodyDone(release, scope);
       const result = withMeta(
         response,
-        { timings: { ...response.meta.timings, queuedMs: response.meta.timings.queuedMs + waited.ms, totalMs: this.#clock.now() - started } },
+        {
+          // Without a retry policy this layer made exactly one attempt, whatever the inner transport reports.
+          ...(retry === undefined ? { attempts: 1 } : {}),
+          timings: { ...response.meta.timings, queuedMs: response.meta.timings.queuedMs + waited.ms, totalMs: this.#clock.now() - started },
+        },
         bodyDone,
       );
       // The request holds its bulkhead place until the body is consumed or destroyed: a streamed
