@@ -35,6 +35,7 @@ import type {
   Logger,
   PoolGaugesMessage,
   PoolResizeMessage,
+  RateAdjustedMessage,
   RejectedMessage,
   RequestEndMessage,
   RequestStartMessage,
@@ -247,6 +248,7 @@ describe('collectMetrics', () => {
     publish(GEO_CHANNELS.regionSwitch, { component: router, from: undefined, to: 'eu-west', reason: 'faster' } satisfies GeoRegionSwitchMessage);
     publish(GEO_CHANNELS.ejected, { component: router, regionName: 'us-east', reason: 'consecutive-failures', durationMs: 30_000, ejections: 1 } satisfies GeoEjectedMessage);
     publish(GEO_CHANNELS.failover, { component: router, from: 'us-east', to: 'eu-west', error: { code: 'ERR_BERTH_CONNECT_TIMEOUT', message: 'timeout' } } satisfies GeoFailoverMessage);
+    publish(GEO_CHANNELS.hedge, { component: router, primary: 'eu-west', secondary: 'us-east' } satisfies GeoHedgeMessage);
     publish(GEO_CHANNELS.hedge, { component: router, primary: 'eu-west', secondary: 'us-east', winner: 'secondary' } satisfies GeoHedgeMessage);
     let text = await registry.metrics();
     expect(text).toContain(`berth_region_latency_estimate_seconds{${R},region="us-east"} 0.085`);
@@ -257,7 +259,9 @@ describe('collectMetrics', () => {
     expect(text).toContain(
       `berth_failovers_total{${R},region="",from_region="us-east",to_region="eu-west",code="ERR_BERTH_CONNECT_TIMEOUT"} 1`,
     );
-    expect(text).toContain(`berth_hedges_total{${R},region="",primary_region="eu-west",secondary_region="us-east",winner="secondary"} 1`);
+    // One hedge, published when sent and again when settled: counted once, its winner once.
+    expect(text).toContain(`berth_hedges_total{${R},region="",primary_region="eu-west",secondary_region="us-east"} 1`);
+    expect(text).toContain(`berth_hedge_outcomes_total{${R},region="",winner="secondary"} 1`);
 
     publish(GEO_CHANNELS.restored, { component: router, regionName: 'us-east' } satisfies GeoRestoredMessage);
     text = await registry.metrics();
@@ -295,6 +299,8 @@ describe('collectMetrics', () => {
     publish(RESILIENCE_CHANNELS.retry, { component: resilience, key: 'eu', attempt: 4, delayMs: 300 } satisfies RetryMessage);
     publish(RESILIENCE_CHANNELS.breaker, { component: resilience, key: 'eu', from: 'closed', to: 'open', retryAt: 1 } satisfies BreakerStateMessage);
     publish(RESILIENCE_CHANNELS.throttled, { component: resilience, key: 'eu', waitMs: 250 } satisfies ThrottledMessage);
+    publish(RESILIENCE_CHANNELS.throttled, { component: resilience, key: 'eu', waitMs: 1000, paused: true } satisfies ThrottledMessage);
+    publish(RESILIENCE_CHANNELS.rate, { component: resilience, key: 'eu', ratePerSec: 5, configuredRatePerSec: 10, reason: 'throttled', pausedMs: 1000 } satisfies RateAdjustedMessage);
     publish(RESILIENCE_CHANNELS.rejected, { component: resilience, key: 'eu', error: { code: 'ERR_BERTH_RATE_LIMITED', message: 'limited' } } satisfies RejectedMessage);
     publish(RESILIENCE_CHANNELS.rejected, { component: resilience, key: 'eu', error: { code: 'ERR_BERTH_CIRCUIT_OPEN', message: 'open' } } satisfies RejectedMessage);
     const text = await registry.metrics();
@@ -307,7 +313,11 @@ describe('collectMetrics', () => {
     expect(text).toContain(`berth_breaker_transitions_total{${P},key="eu",state="open"} 1`);
     expect(text).toContain(`berth_rate_limited_total{${P},outcome="delayed"} 1`);
     expect(text).toContain(`berth_rate_limited_total{${P},outcome="rejected"} 1`);
-    expect(text).toContain(`berth_rate_limit_wait_seconds_sum{${P}} 0.25`);
+    expect(text).toContain(`berth_rate_limited_total{${P},outcome="paused"} 1`);
+    expect(text).toContain(`berth_rate_limit_wait_seconds_sum{${P}} 1.25`);
+    expect(text).toContain(`berth_rate_limit_requests_per_second{${P},key="eu"} 5`);
+    expect(text).toContain(`berth_rate_limit_configured_requests_per_second{${P},key="eu"} 10`);
+    expect(text).toContain(`berth_rate_limit_adjustments_total{${P},key="eu",reason="throttled"} 1`);
     expect(text).toContain(`berth_rejections_total{${P},code="ERR_BERTH_CIRCUIT_OPEN"} 1`);
   });
 

@@ -33,6 +33,7 @@ import type {
   H2WindowMessage,
   PoolGaugesMessage,
   PoolResizeMessage,
+  RateAdjustedMessage,
   RejectedMessage,
   RequestEndMessage,
   RequestStartMessage,
@@ -234,10 +235,11 @@ function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHand
     },
     [GEO_CHANNELS.failover]: (e: GeoFailoverMessage) =>
       m.failovers_total.labels(id(e), { from_region: region(e.from), to_region: region(e.to), code: e.error.code }).inc(),
-    [GEO_CHANNELS.hedge]: (e: GeoHedgeMessage) =>
-      m.hedges_total
-        .labels(id(e), { primary_region: region(e.primary), secondary_region: region(e.secondary), winner: e.winner ?? 'unknown' })
-        .inc(),
+    // Published twice per hedge: when the copy is sent (no winner yet), and when the first answer settles it.
+    [GEO_CHANNELS.hedge]: (e: GeoHedgeMessage) => {
+      if (e.winner === undefined) m.hedges_total.labels(id(e), { primary_region: region(e.primary), secondary_region: region(e.secondary) }).inc();
+      else m.hedge_outcomes_total.labels(id(e), { winner: e.winner }).inc();
+    },
 
     // adaptive-scaler
     [SCALER_CHANNELS.decision]: (e: ScalerDecisionMessage) => {
@@ -261,8 +263,15 @@ function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHand
       m.breaker_transitions_total.labels(labels, { key, state: e.to }).inc();
     },
     [RESILIENCE_CHANNELS.throttled]: (e: ThrottledMessage) => {
-      m.rate_limited_total.labels(id(e), { outcome: 'delayed' }).inc();
+      m.rate_limited_total.labels(id(e), { outcome: e.paused === true ? 'paused' : 'delayed' }).inc();
       m.rate_limit_wait_seconds.labels(id(e)).observe(ms(e.waitMs));
+    },
+    [RESILIENCE_CHANNELS.rate]: (e: RateAdjustedMessage) => {
+      const labels = id(e);
+      const key = bounded('rate_limit', 'key', e.key);
+      m.rate_limit_requests_per_second.labels(labels, { key }).set(e.ratePerSec);
+      m.rate_limit_configured_requests_per_second.labels(labels, { key }).set(e.configuredRatePerSec);
+      m.rate_limit_adjustments_total.labels(labels, { key, reason: e.reason }).inc();
     },
     [RESILIENCE_CHANNELS.rejected]: (e: RejectedMessage) => {
       m.rejections_total.labels(id(e), { code: e.error.code }).inc();

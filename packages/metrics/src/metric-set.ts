@@ -78,7 +78,8 @@ export const METRIC_DEFINITIONS = {
   region_ejections_total: counter('Regions ejected by outlier detection, by reason.', 'reason'),
   region_restorations_total: counter('Ejected regions that came back.'),
   failovers_total: counter('Requests retried in another region after a failure.', 'from_region', 'to_region', 'code'),
-  hedges_total: counter('Hedged copies of requests sent, by winner (unknown when not reported).', 'primary_region', 'secondary_region', 'winner'),
+  hedges_total: counter('Hedged copies of requests sent.', 'primary_region', 'secondary_region'),
+  hedge_outcomes_total: counter('Hedged requests settled, by which copy answered first (primary, secondary).', 'winner'),
   // Scaler
   scaler_target: gauge('Pool size the scaler decided on.'),
   scaler_decisions_total: counter('Scaler decisions by action and reason (holds included).', 'action', 'reason'),
@@ -88,8 +89,11 @@ export const METRIC_DEFINITIONS = {
   retries_total: counter('Retries scheduled, by the error code or HTTP status that caused them.', 'reason'),
   breaker_state: gauge('Circuit breaker state: 1 for the current state, 0 for the others.', 'key', 'state'),
   breaker_transitions_total: counter('Circuit breaker state changes, by new state.', 'key', 'state'),
-  rate_limited_total: counter('Requests held back by a rate limit: delayed for a token, or rejected.', 'outcome'),
+  rate_limited_total: counter('Requests held back by a rate limit: delayed for a token, paused by an upstream Retry-After, or rejected.', 'outcome'),
   rate_limit_wait_seconds: histogram('Time requests waited for a rate-limit token.', 'waitSeconds'),
+  rate_limit_requests_per_second: gauge('Rate a limiter enforces now (AIMD: lowered on 429, raised back after).', 'key'),
+  rate_limit_configured_requests_per_second: gauge('Rate a limiter was configured with.', 'key'),
+  rate_limit_adjustments_total: counter('Rate changes of a limiter, by reason (throttled, recovered).', 'key', 'reason'),
   rejections_total: counter('Requests refused by a policy (circuit open, rate limited, bulkhead full), by error code.', 'code'),
   // Everything
   events_total: counter('Berth diagnostics-channel events seen, by channel.', 'channel'),

@@ -149,6 +149,7 @@ describe('traceRequests', () => {
       publish(RESILIENCE_CHANNELS.retry, { component: pool, key: 'eu', attempt: 2, delayMs: 120, status: 503 } satisfies RetryMessage);
       publish(RESILIENCE_CHANNELS.retry, { component: pool, key: 'eu', attempt: 3, delayMs: 240, error: { code: 'ERR_BERTH_UPSTREAM_RESET', message: 'reset' } } satisfies RetryMessage);
       publish(GEO_CHANNELS.failover, { component: pool, from: 'eu', to: 'us', error: { code: 'ERR_BERTH_CONNECT_TIMEOUT', message: 't' } } satisfies GeoFailoverMessage);
+      publish(GEO_CHANNELS.failover, { component: pool, from: 'us', to: 'ap', error: { code: 'ERR_BERTH_REGION_UNAVAILABLE', message: '503' }, status: 503, attempt: 2 } satisfies GeoFailoverMessage);
       publish(GEO_CHANNELS.hedge, { component: pool, primary: 'us', secondary: 'eu', winner: 'primary' } satisfies GeoHedgeMessage);
       publish(H2_CHANNELS.retry, { component: pool, reason: 'refused-stream', urgency: 1 } satisfies H2RetryMessage);
     });
@@ -164,6 +165,7 @@ describe('traceRequests', () => {
       ['berth.retry', { 'berth.attempt': 2, 'berth.delay_ms': 120, 'error.type': '503' }],
       ['berth.retry', { 'berth.attempt': 3, 'berth.delay_ms': 240, 'error.type': 'ERR_BERTH_UPSTREAM_RESET' }],
       ['berth.failover', { 'berth.from_region': 'eu', 'berth.to_region': 'us', 'error.type': 'ERR_BERTH_CONNECT_TIMEOUT' }],
+      ['berth.failover', { 'berth.from_region': 'us', 'berth.to_region': 'ap', 'error.type': 'ERR_BERTH_REGION_UNAVAILABLE', 'http.response.status_code': 503, 'berth.attempt': 2 }],
       ['berth.hedge', { 'berth.primary_region': 'us', 'berth.secondary_region': 'eu', 'berth.winner': 'primary' }],
       ['berth.h2_retry', { 'berth.reason': 'refused-stream', 'berth.urgency': 1 }],
     ]);

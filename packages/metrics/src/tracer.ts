@@ -222,7 +222,10 @@ class AttemptSpans {
   }
 
   #failover(e: GeoFailoverMessage): void {
-    activeSpan()?.addEvent('berth.failover', { 'berth.from_region': e.from, 'berth.to_region': e.to, 'error.type': e.error.code });
+    const attributes: Attributes = { 'berth.from_region': e.from, 'berth.to_region': e.to, 'error.type': e.error.code };
+    if (e.status !== undefined) attributes['http.response.status_code'] = e.status;
+    if (e.attempt !== undefined) attributes['berth.attempt'] = e.attempt;
+    activeSpan()?.addEvent('berth.failover', attributes);
   }
 
   #hedge(e: GeoHedgeMessage): void {
