@@ -232,17 +232,26 @@ export class WsChannel implements AsyncIterable<unknown> {
   }
 
   /**
+   * Places the channel on `next` now: subscribe and resend the unacked window there if it is
+   * ready (else its ready sequence does it), move its buffered messages in order, and route
+   * new sends there. @internal
+   */
+  rehome(next: PooledSocket): void {
+    const old = this.#socket;
+    this.#socket = next;
+    next.control(this.#host.options.codec.encodeSubscribe(this.name));
+    next.retransmit(this.#unacked);
+    next.adopt(old.take((m) => m.owner === this));
+  }
+
+  /**
    * Moves to `next` (ready) make-before-break: subscribe there, resend the unacked window
    * there (the server drops duplicates), move buffered messages in order, and route new sends
    * there. Resolves when the first message arrives on `next` (the new subscription is live) or
    * after `graceMs`, so the caller can then close the old socket without a gap. @internal
    */
   moveTo(next: PooledSocket, graceMs: number): Promise<void> {
-    const old = this.#socket;
-    this.#socket = next;
-    next.control(this.#host.options.codec.encodeSubscribe(this.name));
-    next.retransmit(this.#unacked);
-    next.adopt(old.take((m) => m.owner === this));
+    this.rehome(next);
     return new Promise<void>((resolve) => {
       const clock = this.#host.options.clock;
       const timer = clock.setTimeout(() => done(), graceMs);

@@ -153,6 +153,29 @@ describe('channels', () => {
     await expect(outcome).resolves.toMatchObject({ code: 'ERR_BERTH_WS_CLOSED', details: expect.objectContaining({ maybeDelivered: true }) });
   });
 
+  it('moves the channels of a socket that gave up to a healthy one instead of failing them', async () => {
+    let closed = false;
+    const s = await server({
+      echo: false,
+      onMessage(data, socket) {
+        if (!closed && data === '{"t":"sub","c":"a"}') {
+          closed = true;
+          socket.close(4500, 'go away for good');
+        }
+        return undefined;
+      },
+    });
+    const p = await pool(s.url, { clock: manualClock(), size: 2, classifyClose: (info) => (info.code === 4500 ? { action: 'stop' } : undefined) });
+    await p.ready();
+    const channel = p.channel('a');
+    const first = channel.socketId();
+    await vi.waitFor(() => expect(p.stats().sockets.errored).toBe(1));
+    expect(channel.socketId()).not.toBe(first);
+    await expect(channel.send('still here')).resolves.toBe('written');
+    await s.waitForMessages((r) => r.some((m) => m.data === '{"c":"a","d":"still here"}'));
+    expect(s.received.filter((m) => m.data === '{"t":"sub","c":"a"}')).toHaveLength(2);
+  });
+
   it('refuses a message the codec cannot encode', async () => {
     const s = await server({ echo: false });
     const p = await pool(s.url, { clock: manualClock() });

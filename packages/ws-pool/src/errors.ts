@@ -74,3 +74,10 @@ export class WsInvalidMessageError extends BerthError {
     super('ERR_BERTH_INVALID_REQUEST', message, options);
   }
 }
+
+/** `ERR_BERTH_TIMEOUT`: `ready()` did not see every socket ready within its deadline. */
+export class WsTimeoutError extends BerthError {
+  constructor(message: string, options: BerthErrorOptions = {}) {
+    super('ERR_BERTH_TIMEOUT', message, options);
+  }
+}

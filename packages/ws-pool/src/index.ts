@@ -42,4 +42,5 @@ export {
   WsPingTimeoutError,
   WsPoolClosedError,
   WsQueueFullError,
+  WsTimeoutError,
 } from './errors.js';

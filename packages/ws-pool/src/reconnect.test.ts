@@ -138,6 +138,9 @@ describe('close codes drive retry decisions', () => {
     s.rejectHandshakes({ status: 503 });
     const reconnects = collect<WsReconnectMessage>(WS_CHANNELS.reconnect);
     const p = await pool(s.url, { clock, maxRetries: 2, retryLaterMs: 0, backoffBaseMs: 10 });
+    const waiting = p.ready({ timeoutMs: 5 });
+    clock.advance(5);
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
     await vi.waitFor(() => expect(reconnects).toHaveLength(1));
     clock.advance(10);
     await vi.waitFor(() => expect(reconnects).toHaveLength(2));

@@ -9,6 +9,7 @@ import {
   WsInvalidMessageError,
   WsPoolClosedError,
   WsQueueFullError,
+  WsTimeoutError,
 } from './errors.js';
 import { WsEvents } from './events.js';
 import { HandshakeGate } from './handshake-gate.js';
@@ -61,6 +62,9 @@ interface Slot {
 }
 
 type PoolState = { readonly t: 'open' } | { readonly t: 'closing'; readonly done: Promise<void> } | { readonly t: 'closed' };
+
+/** How long `ready()` waits by default: a handshake, an auth hook and a few retries. */
+const DEFAULT_READY_WAIT_MS = 30_000;
 
 const STATES: readonly WsSocketState[] = ['connecting', 'open', 'ready', 'closing', 'closed', 'backoff', 'errored'];
 
@@ -139,10 +143,26 @@ export class WsPool {
 
   /**
    * Resolves when every shared socket is ready; rejects with `ERR_BERTH_WS_CLOSED` if one
-   * ends `errored` first or the pool closes. Sends need not wait for it: they are buffered.
+   * ends `errored` first or the pool closes, and with `ERR_BERTH_TIMEOUT` after `timeoutMs`
+   * (default 30 000). Sends need not wait for it: they are buffered.
    */
-  async ready(): Promise<void> {
-    const results = await Promise.all(this.#slots.map((slot) => this.#whenReady(slot.socket)));
+  async ready(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_READY_WAIT_MS;
+    const clock = this.#o.clock;
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = clock.setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const results = await Promise.race([Promise.all(this.#slots.map((slot) => this.#whenReady(slot.socket))), deadline]);
+    clock.clearTimeout(timer);
+    if (results === 'timeout') {
+      const { sockets } = this.stats();
+      throw new WsTimeoutError(`WebSocket pool ${this.#o.name} was not ready within ${timeoutMs} ms (${sockets.ready}/${this.#slots.length} ready)`, {
+        pool: this.#o.name,
+        timeoutMs,
+        ready: sockets.ready,
+      });
+    }
     if (results.includes(false)) throw new WsClosedError(`WebSocket pool ${this.#o.name} did not become ready`, { pool: this.#o.name });
   }
 
@@ -376,10 +396,7 @@ export class WsPool {
     }
     const slot = this.#slotOf.get(socket);
     if (slot === undefined || slot.socket !== socket) return;
-    if (to === 'errored') {
-      const error = new WsClosedError(`WebSocket ${socket.id} gave up reconnecting`, { socketId: socket.id });
-      for (const channel of this.#channels.values()) if (channel.socket === socket) channel.failUnacked(error);
-    }
+    if (to === 'errored') this.#evacuate(slot);
     const o = this.#o;
     if (to === 'ready' && o.maxAgeMs !== undefined && slot.rotateTimer === undefined) {
       // Jittered down only, so no socket outlives the provider's cut (60 min / 24 h).
@@ -392,6 +409,35 @@ export class WsPool {
       o.clock.clearTimeout(slot.rotateTimer);
       slot.rotateTimer = undefined;
     }
+  }
+
+  /**
+   * A shared socket gave up: its channels and buffered messages move to the healthiest other
+   * socket (subscribe, unacked window, buffer, in order) instead of failing; with nowhere to
+   * go, unacknowledged messages are rejected (the socket's buffer is rejected by the socket).
+   */
+  #evacuate(slot: Slot): void {
+    const socket = slot.socket;
+    const channels = [...this.#channels.values()].filter((channel) => channel.socket === socket);
+    const counts = new Map<PooledSocket, number>();
+    for (const channel of this.#channels.values()) counts.set(channel.socket, (counts.get(channel.socket) ?? 0) + 1);
+    for (const channel of channels) {
+      const others = this.#slots.filter((other) => other !== slot && other.socket.state() !== 'errored');
+      const index = chooseSlot(
+        others.map((other) => ({ slot: other.index, channels: counts.get(other.socket) ?? 0, load: other.socket.load, healthy: true })),
+        this.#o.maxChannelsPerSocket,
+        undefined,
+      );
+      const target = index === undefined ? undefined : this.#slots[index];
+      if (target === undefined) {
+        channel.failUnacked(new WsClosedError(`WebSocket ${socket.id} gave up reconnecting`, { socketId: socket.id }));
+        continue;
+      }
+      channel.rehome(target.socket);
+      counts.set(target.socket, (counts.get(target.socket) ?? 0) + 1);
+    }
+    const healthy = this.#slots.find((other) => other !== slot && other.socket.state() !== 'errored');
+    if (healthy !== undefined) healthy.socket.adopt(socket.take(() => true));
   }
 
   #whenReady(socket: PooledSocket): Promise<boolean> {
