@@ -123,7 +123,7 @@ describe('validation', () => {
     } finally {
       diagnostics.unsubscribe(HTTPS_POOL_CHANNELS.validation, onValidation);
     }
-    expect(s.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /one', 'HEAD /health', 'GET /two']);
+    expect(s.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /one', 'OPTIONS /health', 'GET /two']);
     expect(p.stats().destroyed.invalid).toBe(1);
     expect(seen).toEqual([expect.objectContaining({ ok: false, reason: 'connection: close' })]);
   });

@@ -46,8 +46,11 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 10_000;
 /** The health request used to validate idle connections. */
 export interface ValidationOptions {
   /**
-   * HTTP method. Default `HEAD`. Some APIs answer HEAD with `Connection: close`
-   * (theopenco/llmgateway#3595); use `GET` of a cheap path for those.
+   * HTTP method. Default `OPTIONS`. Not `HEAD`: undici writes every HEAD with
+   * `Connection: close` and drops the socket after it (interop with servers that send a body
+   * to HEAD, nodejs/undici#258) — the "HEAD answered with Connection: close" seen against
+   * model APIs (theopenco/llmgateway#3595) — so a HEAD probe would always cost the connection
+   * it checks. Any status below 500 (404 and 405 included) proves the connection is alive.
    */
   readonly method?: 'HEAD' | 'GET' | 'OPTIONS';
   /** Path of the health request. Default `/`. */
@@ -223,7 +226,7 @@ export function resolveOptions(origin: unknown, input: HttpsPoolOptions = {}): R
 
   const validationIn = input.validation ?? {};
   const validation: Required<ValidationOptions> = {
-    method: c.oneOf('validation.method', validationIn.method, ['HEAD', 'GET', 'OPTIONS'] as const, 'HEAD'),
+    method: c.oneOf('validation.method', validationIn.method, ['HEAD', 'GET', 'OPTIONS'] as const, 'OPTIONS'),
     path: c.string('validation.path', validationIn.path, '/', { regex: /^\/[^\s]*$/, expected: 'a path starting with / without spaces or CR/LF' }),
     acceptStatus: c.func<(status: number) => boolean, (status: number) => boolean>('validation.acceptStatus', validationIn.acceptStatus, (status) => status < 500),
     timeoutMs: c.number('validation.timeoutMs', validationIn.timeoutMs, POSITIVE_MS(DEFAULT_VALIDATION_TIMEOUT_MS)),
