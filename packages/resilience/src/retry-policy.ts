@@ -27,6 +27,8 @@ export interface RetryScope {
   readonly signal?: AbortSignal;
   /** Overall deadline, monotonic ms of the policy's clock. */
   readonly deadlineAt?: number;
+  /** The timeout the deadline came from, ms (for the error message). */
+  readonly timeoutMs?: number;
 }
 
 /** Snapshot of a {@link RetryPolicy}. */
@@ -126,7 +128,11 @@ export class RetryPolicy {
         if (retryAfterMs > o.maxRetryAfterMs) return settle(outcome, attempt);
         delayMs = Math.max(delayMs, retryAfterMs);
       }
-      if (scope.deadlineAt !== undefined && o.clock.now() + delayMs >= scope.deadlineAt) return settle(outcome, attempt);
+      if (scope.deadlineAt !== undefined && o.clock.now() + delayMs >= scope.deadlineAt) {
+        // A response (a 503) tells the caller more than a timeout would; an error becomes the deadline's error.
+        if ('error' in outcome) throw deadlineError(scope, outcome.error);
+        return settle(outcome, attempt);
+      }
       if (budget !== undefined && !budget.tryWithdraw()) {
         this.#deniedByBudget += 1;
         return settle(outcome, attempt);
@@ -216,6 +222,14 @@ export class RetryPolicy {
     }
     return budget;
   }
+}
+
+function deadlineError(scope: RetryScope, cause: unknown): ResilienceTimeoutError {
+  const last = cause instanceof Error ? cause.message : String(cause);
+  return new ResilienceTimeoutError(
+    `request did not complete within its deadline of ${scope.timeoutMs ?? '?'} ms; no time left to retry after: ${last}`,
+    { cause, timeoutMs: scope.timeoutMs ?? Number.NaN, scope: 'deadline' },
+  );
 }
 
 // A function, not an inline check, because TypeScript keeps the narrowing from before the await.

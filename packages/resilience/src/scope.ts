@@ -7,6 +7,8 @@ export interface RequestScope {
   readonly signal: AbortSignal;
   /** Overall deadline, monotonic ms of the clock, when there is one. */
   readonly deadlineAt?: number;
+  /** The timeout the deadline came from, ms. */
+  readonly timeoutMs?: number;
   /**
    * The response head arrived (or the request failed): clears the deadline timer and stops
    * listening for close, whose graceful drain lets bodies finish.
@@ -41,7 +43,7 @@ export function openScope(clock: Clock, caller: AbortSignal | undefined, closing
   }
   return {
     signal: controller.signal,
-    ...(timeoutMs === undefined ? {} : { deadlineAt: clock.now() + timeoutMs }),
+    ...(timeoutMs === undefined ? {} : { deadlineAt: clock.now() + timeoutMs, timeoutMs }),
     settle() {
       clock.clearTimeout(timer);
       closing.removeEventListener('abort', onClosing);

@@ -287,8 +287,8 @@ describe('withResilience over a real upstream', () => {
   });
 
   it('times out a slow attempt after attemptTimeoutMs and retries it', async () => {
-    const { server, transport } = await upstream((n) => (n === 0 ? { delayMs: 2_000 } : {}));
-    const api = track(withResilience(transport, { clock: systemClock, retry: { attemptTimeoutMs: 150, baseDelayMs: 1, maxDelayMs: 1 } }));
+    const { server, transport } = await upstream((n) => (n === 0 ? { delayMs: 5_000 } : {}));
+    const api = track(withResilience(transport, { clock: systemClock, retry: { attemptTimeoutMs: 400, baseDelayMs: 1, maxDelayMs: 1 } }));
     const res = await api.request({ path: '/' });
     await res.dump();
     expect([res.status, res.meta.attempts]).toEqual([200, 2]);
@@ -301,6 +301,18 @@ describe('withResilience over a real upstream', () => {
     const error = await api.request({ path: '/', timeoutMs: 200 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_BERTH_TIMEOUT', details: { scope: 'deadline', timeoutMs: 200 } });
     expect(server.requests.length).toBeLessThanOrEqual(5);
+  });
+
+  it('turns an attempt failure with no time left to retry into the deadline error', async () => {
+    const { server, transport } = await upstream({ resetBeforeResponse: true });
+    const api = track(
+      withResilience(transport, { clock: systemClock, random: { next: () => 0.99 }, retry: { baseDelayMs: 10_000, maxDelayMs: 10_000 } }),
+    );
+    const error = await api.request({ path: '/', timeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_BERTH_TIMEOUT', details: { scope: 'deadline', timeoutMs: 5_000 } });
+    expect((error as Error).message).toContain('no time left to retry');
+    expect((error as Error).cause).toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
+    expect(server.requests.length).toBeGreaterThanOrEqual(1);
   });
 
   it('ends the request with ERR_BERTH_ABORTED when the caller aborts during a backoff', async () => {
