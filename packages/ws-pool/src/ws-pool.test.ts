@@ -27,6 +27,25 @@ describe('WsPool basics', () => {
     );
   });
 
+  it('sends custom headers and subprotocols, verifies the certificate against servername, and offers no permessage-deflate', async () => {
+    const s = await server();
+    const p = await pool(s.url, { headers: { authorization: 'Bearer t' }, protocols: ['v2.proto'], servername: 'localhost' });
+    await p.ready();
+    expect(s.handshakes[0]).toMatchObject({ authorization: 'Bearer t', 'sec-websocket-protocol': 'v2.proto' });
+    expect(s.handshakes[0]?.['sec-websocket-extensions']).toBeUndefined();
+  });
+
+  it('does not connect when the certificate does not cover servername, and retries with backoff', async () => {
+    const s = await server();
+    const reconnects = collect<WsReconnectMessage>(WS_CHANNELS.reconnect);
+    const p = await pool(s.url, { servername: 'wrong.example', clock: manualClock() });
+    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    expect(reconnects[0]!.error).toMatchObject({ code: 'ERR_BERTH_WS_HANDSHAKE' });
+    expect(reconnects[0]!.error?.message).toMatch(/wrong\.example|altnames|certificate/i);
+    expect(p.stats().sockets.backoff).toBe(1);
+    expect(s.totalSockets()).toBe(0);
+  });
+
   it('sends raw frames over ws: when allowCleartext is set', async () => {
     const s = await server({ tls: false, echo: false });
     const p = createWsPool(s.url, { allowCleartext: true, pingIntervalMs: 0, clock: manualClock() });
