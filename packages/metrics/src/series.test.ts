@@ -53,6 +53,17 @@ describe('series metrics in a prom-client Registry', () => {
     expect(await merged.metrics()).toContain('c_total{kind="https-pool",name="api",origin="",region="",service="gateway"} 4');
   });
 
+  it('renders in the OpenMetrics format too, with one _total suffix', async () => {
+    const registry = new Registry();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+    registered(registry, new CounterMetric('c_total', 'c', IDENTITY)).labels(identity).inc();
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE c counter');
+    expect(text).toContain('c_total{kind="https-pool",name="api",origin="",region=""} 1');
+    expect(text).not.toContain('c_total_total');
+    expect(text.trimEnd().endsWith('# EOF')).toBe(true);
+  });
+
   it('refuses label sets that do not match, negative counter steps and non-finite values', () => {
     const counter = new CounterMetric('c_total', 'c', ['a', 'b']);
     expect(() => counter.series({ a: '1' })).toThrow(/label b is missing/);

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import {
   ALL_CHANNELS,
@@ -169,6 +169,30 @@ describe('traceRequests', () => {
       ['berth.hedge', { 'berth.primary_region': 'us', 'berth.secondary_region': 'eu', 'berth.winner': 'primary' }],
       ['berth.h2_retry', { 'berth.reason': 'refused-stream', 'berth.urgency': 1 }],
     ]);
+  });
+
+  it('parents a queued attempt on its own caller when the publisher restores the caller context (publisher contract)', () => {
+    context.setGlobalContextManager(new AlsContextManager());
+    const { exporter, provider } = setup();
+    const tracer = provider.getTracer('app');
+    const callerA = tracer.startSpan('caller A');
+    const callerB = tracer.startSpan('caller B');
+    // B's request is queued: the pool captures B's async context when it enqueues...
+    const queuedB = context.with(trace.setSpan(ROOT_CONTEXT, callerB), () => new AsyncResource('berth.request'));
+    const naive = startMessage();
+    const contracted = startMessage();
+    // ...and starts it later from A's completion, where A's context is active.
+    context.with(trace.setSpan(ROOT_CONTEXT, callerA), () => {
+      publish(REQUEST_CHANNELS.start, naive);
+      queuedB.runInAsyncScope(() => publish(REQUEST_CHANNELS.start, contracted));
+    });
+    publish(REQUEST_CHANNELS.end, endMessage(naive));
+    publish(REQUEST_CHANNELS.end, endMessage(contracted));
+    const [wrong, right] = exporter.getFinishedSpans();
+    expect(wrong?.parentSpanContext?.spanId).toBe(callerA.spanContext().spanId);
+    expect(right?.parentSpanContext?.spanId).toBe(callerB.spanContext().spanId);
+    callerA.end();
+    callerB.end();
   });
 
   it('drops retry and failover events when no span is active (nothing to attach them to)', () => {
