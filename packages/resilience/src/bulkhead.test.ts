@@ -41,6 +41,17 @@ describe('Bulkhead', () => {
     await expect(bulkhead.acquire('k', controller.signal)).rejects.toBe(reason);
   });
 
+  it('turns a plain abort into ERR_BERTH_ABORTED', async () => {
+    const bulkhead = createBulkhead({ maxConcurrent: 1 });
+    const release = await bulkhead.acquire('k');
+    const controller = new AbortController();
+    const waiting = bulkhead.acquire('k', controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED', message: 'aborted while waiting for a bulkhead place of k' });
+    await expect(bulkhead.acquire('k', controller.signal)).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    release();
+  });
+
   it('keeps keys apart and releases in run() whatever happens', async () => {
     const bulkhead = createBulkhead({ maxConcurrent: 1, maxQueued: 0 });
     await expect(bulkhead.run('a', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -1,6 +1,7 @@
 import type { ComponentIdentity, RejectedMessage } from '@berth/core-types';
 import { channels, eventError, identity } from './channels.js';
 import { BulkheadFullError } from './errors.js';
+import { abortError } from './sleep.js';
 import { checkBulkheadOptions, resolveOptions } from './options.js';
 import type { BulkheadOptions, ResolvedBulkheadOptions } from './options.js';
 
@@ -62,7 +63,7 @@ export class Bulkhead {
    * signal's reason when `signal` fires while queued.
    */
   acquire(key: string, signal?: AbortSignal): Promise<Release> {
-    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    if (signal?.aborted === true) return Promise.reject(abortError(signal, `a bulkhead place of ${key}`));
     const compartment = this.#compartmentOf(key);
     if (compartment.active < this.#options.maxConcurrent) {
       compartment.active += 1;
@@ -83,7 +84,7 @@ export class Bulkhead {
       const onAbort = (): void => {
         compartment.queue.delete(waiter);
         this.#forgetIfIdle(key, compartment);
-        reject(signal?.reason as Error);
+        reject(abortError(signal, `a bulkhead place of ${key}`));
       };
       const waiter: Waiter = {
         grant: () => {

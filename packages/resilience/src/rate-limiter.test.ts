@@ -85,6 +85,10 @@ describe('RateLimiter', () => {
     const next = limiter.acquire(KEY);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(await next).toBe(1_000);
+    const plain = new AbortController();
+    const waitingToo = limiter.acquire(KEY, plain.signal);
+    plain.abort();
+    await expect(waitingToo).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED', message: expect.stringContaining('rate-limit token') });
   });
 
   it('pauses a key for a 429 Retry-After, halves its rate, then recovers slowly to the configured rate', async () => {

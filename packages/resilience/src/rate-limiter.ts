@@ -99,11 +99,11 @@ export class RateLimiter {
     let waited = reservation.waitMs;
     let paused = reservation.paused;
     try {
-      await sleep(clock, reservation.waitMs, signal);
+      await sleep(clock, reservation.waitMs, signal, `a rate-limit token of ${key}`);
       // A 429 that arrived while this request slept pauses it too, though its token predates the pause.
       const pauseLeft = state.pausedUntil - clock.wallNow();
       if (pauseLeft > 0 && pauseLeft <= this.#options.maxPauseMs) {
-        await sleep(clock, pauseLeft, signal);
+        await sleep(clock, pauseLeft, signal, `the upstream's pause of ${key}`);
         waited += pauseLeft;
         paused = true;
       }
