@@ -88,6 +88,15 @@ describe('startFaultProxy', () => {
     socket.destroy();
   });
 
+  it('can start refusing, and opens on the same port when set to pass', async () => {
+    server = await startHttpServer();
+    proxy = await startFaultProxy({ host: server.host, port: server.port }, { mode: 'refuse' });
+    await expect(handshake(proxy)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await proxy.set({ mode: 'pass' });
+    const { socket } = await handshake(proxy);
+    socket.destroy();
+  });
+
   it('cuts every current connection', async () => {
     const p = await setup();
     const { socket } = await handshake(p);

@@ -146,6 +146,11 @@ export async function startFaultProxy(target: { host: string; port: number }, in
   await listen(0);
   const untrack = track({ label: `fault proxy 127.0.0.1:${port}`, connectionCount: () => pairs.size });
   let listening = true;
+  if (current.mode === 'refuse') {
+    // Started refusing: the port is reserved by the first listen, then released.
+    listening = false;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
   let closed: Promise<void> | undefined;
 
   return {
