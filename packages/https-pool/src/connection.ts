@@ -3,7 +3,7 @@ import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { CloseReason, ConnectionInfo, TimerHandle, TlsHandshakeInfo } from '@berth/core-types';
 import type { DialedSocket } from './dialer.js';
-import { HttpsPoolError } from './errors.js';
+import { HttpsPoolError, PoolClosedError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 
 /** Lifecycle of one connection, with only the fields valid in each state. */
@@ -225,7 +225,10 @@ export class Connection {
     if (this.#phase.t === 'closed') return;
     this.#phase = { t: 'closed', reason, at: this.#options.clock.now() };
     this.#options.clock.clearTimeout(this.#lifetimeTimer);
-    this.#client.destroy().catch(() => {});
+    // A request still on a connection the pool closes gets ERR_BERTH_CLOSED, as promised by
+    // close(); any other reason means the socket is gone (mapped to ERR_BERTH_UPSTREAM_RESET).
+    const error = reason === 'closed' ? new PoolClosedError(`connection ${this.id} closed by the pool`) : null;
+    this.#client.destroy(error).catch(() => {});
     this.#socket.destroy();
     this.#hooks.closed(this, reason);
   }

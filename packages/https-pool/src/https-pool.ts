@@ -406,10 +406,13 @@ export class HttpsPool implements Transport, ResizablePool {
     };
   }
 
-  /** Borrows a connection from generic-pool; a tombstone becomes its connect error. */
+  /**
+   * Borrows a connection from generic-pool; a tombstone becomes its connect error. A
+   * connection closed between generic-pool's validation and this hand-over (a shrink, a
+   * lifetime timer, the peer) is given back and another one borrowed.
+   */
   #acquireSlot(ctx: RequestContext): Promise<Connection> {
     this.#slotWaiting += 1;
-    const borrowed = this.#pool.acquire();
     return new Promise<Connection>((resolve, reject) => {
       let settled = false;
       const settle = () => {
@@ -422,28 +425,34 @@ export class HttpsPool implements Transport, ResizablePool {
         settle();
         reject(reason);
       };
-      borrowed.then(
-        (slot) => {
-          if (slot instanceof Tombstone) {
-            void this.#pool.destroy(slot).catch(() => {});
-            if (!settled) {
+      const borrow = () => {
+        this.#pool.acquire().then(
+          (slot) => {
+            if (slot instanceof Tombstone) {
+              void this.#pool.destroy(slot).catch(() => {});
+              if (!settled) {
+                settle();
+                reject(slot.error);
+              }
+            } else if (settled) {
+              // The caller gave up while generic-pool was still finding a slot: put it back.
+              void this.#pool.release(slot).catch(() => {});
+            } else if (slot.phase.t === 'closed') {
+              void this.#pool.destroy(slot).catch(() => {});
+              borrow();
+            } else {
               settle();
-              reject(slot.error);
+              resolve(slot);
             }
-          } else if (settled) {
-            // The caller gave up while generic-pool was still finding a slot: put it back.
-            void this.#pool.release(slot).catch(() => {});
-          } else {
+          },
+          (error: unknown) => {
+            if (settled) return;
             settle();
-            resolve(slot);
-          }
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settle();
-          reject(this.#mapAcquireError(error));
-        },
-      );
+            reject(this.#mapAcquireError(error));
+          },
+        );
+      };
+      borrow();
     });
   }
 
