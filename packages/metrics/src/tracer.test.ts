@@ -126,6 +126,20 @@ describe('traceRequests', () => {
     expect(span.events.map((e) => e.name)).toEqual(['berth.acquired', 'berth.connected']);
     expect(span.events[0]?.attributes).toEqual({ 'berth.queued_ms': 2 });
     expect(span.events[1]?.attributes).toEqual({ 'berth.connect_ms': 5 });
+    // The timings reach back before the start event (the wait came first): pinned to the span start.
+    const ms = ([s, ns]: [number, number]): number => s * 1e3 + ns / 1e6;
+    for (const event of span.events) expect(ms(event.time)).toBeGreaterThanOrEqual(ms(span.startTime));
+    expect(ms(span.events[1]!.time)).toBeLessThanOrEqual(ms(span.endTime));
+  });
+
+  it('normalizes a lower-case method and keeps the original', () => {
+    const { exporter } = setup();
+    const start = startMessage({ method: 'post' });
+    publish(REQUEST_CHANNELS.start, start);
+    publish(REQUEST_CHANNELS.end, endMessage(start));
+    const span = only(exporter);
+    expect(span.name).toBe('POST');
+    expect(span.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.request.method_original': 'post' });
   });
 
   it('injects a W3C traceparent naming the attempt span into the outgoing headers', () => {

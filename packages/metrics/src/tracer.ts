@@ -37,6 +37,12 @@ const MAX_ORIGINS = 256;
 // flight, the oldest is ended and marked `berth.orphaned`.
 const MAX_IN_FLIGHT = 10_000;
 
+interface OpenAttempt {
+  readonly span: Span;
+  /** Wall-clock start of the span, in milliseconds. */
+  readonly at: number;
+}
+
 interface OriginParts {
   readonly address: string;
   readonly port: number;
@@ -83,7 +89,7 @@ const wallNow = (): number => TIME_ORIGIN + performance.now();
 class AttemptSpans {
   readonly #tracer: Tracer;
   readonly #options: ResolvedTraceOptions;
-  readonly #spans = new Map<RequestStartMessage, Span>();
+  readonly #spans = new Map<RequestStartMessage, OpenAttempt>();
   readonly #tls = new Map<string, TlsHandshakeInfo>();
   readonly #origins = new Map<string, OriginParts>();
 
@@ -107,7 +113,7 @@ class AttemptSpans {
 
   endAll(): void {
     const now = wallNow();
-    for (const span of this.#spans.values()) {
+    for (const { span } of this.#spans.values()) {
       span.setAttribute('berth.tracing_stopped', true);
       span.end(now);
     }
@@ -128,7 +134,7 @@ class AttemptSpans {
       'berth.component.kind': e.component.kind,
       'berth.component.name': e.component.name,
     };
-    if (method === '_OTHER') attributes['http.request.method_original'] = e.method;
+    if (method !== e.method) attributes['http.request.method_original'] = e.method;
     if (e.attempt > 1) attributes['http.request.resend_count'] = e.attempt - 1;
     if (e.component.region !== undefined) attributes['berth.region'] = e.component.region;
     for (const name of this.#options.captureRequestHeaders) {
@@ -136,28 +142,30 @@ class AttemptSpans {
       if (value !== undefined) attributes[`http.request.header.${name}`] = this.#options.redacted.has(name) ? [REDACTED] : value;
     }
     // Semconv span name: the method alone (low cardinality), `HTTP` when it is not a known one.
-    const span = this.#tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes, startTime: wallNow() }, parent);
+    const at = wallNow();
+    const span = this.#tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes, startTime: at }, parent);
     const withSpan = trace.setSpan(parent, span);
     const propagator = this.#options.propagator ?? (propagation.fields().length > 0 ? propagation : undefined);
     if (propagator !== undefined) propagator.inject(withSpan, e.headers, defaultTextMapSetter);
     else injectTraceContext(span.spanContext(), e.headers);
     if (this.#spans.size >= MAX_IN_FLIGHT) this.#orphanOldest();
-    this.#spans.set(e, span);
+    this.#spans.set(e, { span, at });
   }
 
   #orphanOldest(): void {
     const oldest = this.#spans.entries().next();
     if (oldest.done === true) return;
-    const [start, span] = oldest.value;
+    const [start, { span }] = oldest.value;
     this.#spans.delete(start);
     span.setAttribute('berth.orphaned', true);
     span.end();
   }
 
   #end(e: RequestEndMessage): void {
-    const span = this.#spans.get(e.start);
-    if (span === undefined) return;
+    const open = this.#spans.get(e.start);
+    if (open === undefined) return;
     this.#spans.delete(e.start);
+    const { span } = open;
     const end = wallNow();
     const tls = e.connectionId === undefined ? undefined : this.#tls.get(e.connectionId);
     if (tls !== undefined && e.connectionId !== undefined) this.#tls.delete(e.connectionId);
@@ -166,9 +174,10 @@ class AttemptSpans {
       return;
     }
     const { timings } = e;
-    const sentAt = end - timings.ttfbMs;
-    const connectedAt = sentAt;
-    const acquiredAt = connectedAt - (timings.connectMs ?? 0);
+    // Phases laid out backwards from the response head; the pools publish the start after the
+    // wait for a connection, so earlier phases are pinned to the span start, never before it.
+    const connectedAt = Math.max(open.at, end - timings.ttfbMs);
+    const acquiredAt = Math.max(open.at, connectedAt - (timings.connectMs ?? 0));
     span.addEvent('berth.acquired', { 'berth.queued_ms': timings.queuedMs }, acquiredAt);
     if (timings.connectMs !== undefined) {
       span.addEvent('berth.connected', { 'berth.connect_ms': timings.connectMs }, connectedAt);
