@@ -65,6 +65,13 @@ export interface TlsConfigOptions {
   /** How long a successful `probe()` result is cached per origin, in milliseconds. Default 600 000 (10 min). */
   readonly probeCacheTtlMs?: number;
   /**
+   * How long a probe's verified connection is kept for the first `connect()` to the same
+   * host, port, name and a matching ALPN offer, in milliseconds, so the pool chosen after a
+   * probe starts with that connection instead of a new handshake. 0 closes it at once.
+   * A kept connection does not hold the process open. Default 5000.
+   */
+  readonly probeKeepMs?: number;
+  /**
    * Skip certificate, host-name and pin verification. Tests only: logs a warning on every
    * `createTlsConfig` and is refused when `NODE_ENV=production`. Default `false`.
    */
@@ -107,6 +114,8 @@ export const DEFAULT_EXPIRY_WARNING_DAYS = 14;
 export const DEFAULT_TCP_KEEPALIVE_INITIAL_DELAY_MS = 60_000;
 /** An origin's ALPN choice rarely changes; re-probing every 10 min catches a migration. */
 export const DEFAULT_PROBE_CACHE_TTL_MS = 600_000;
+/** The facade builds the pool right after the probe; 5 s covers that with a wide margin. */
+export const DEFAULT_PROBE_KEEP_MS = 5_000;
 
 /** {@link TlsConfigOptions} with defaults filled in and trust material loaded. */
 export interface ResolvedTlsOptions {
@@ -125,6 +134,7 @@ export interface ResolvedTlsOptions {
   readonly expiryWarningDays: number;
   readonly tcpKeepAliveInitialDelayMs: number;
   readonly probeCacheTtlMs: number;
+  readonly probeKeepMs: number;
   readonly insecure: boolean;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -261,6 +271,12 @@ export function resolveOptions(
     integer: true,
     default: DEFAULT_PROBE_CACHE_TTL_MS,
   });
+  const probeKeepMs = c.number('probeKeepMs', input.probeKeepMs, {
+    min: 0,
+    max: 600_000,
+    integer: true,
+    default: DEFAULT_PROBE_KEEP_MS,
+  });
   const insecure = c.boolean('insecure', input.insecure, false);
   if (insecure && env['NODE_ENV'] === 'production') {
     c.problem('insecure', 'false when NODE_ENV is "production" (verification is never skipped in production)', true);
@@ -292,6 +308,7 @@ export function resolveOptions(
     expiryWarningDays,
     tcpKeepAliveInitialDelayMs,
     probeCacheTtlMs,
+    probeKeepMs,
     insecure,
     clock,
     logger,

@@ -43,6 +43,8 @@ export interface ProbeDial {
   readonly socket: TLSSocket;
   info(socket: TLSSocket): TlsHandshakeInfo | undefined;
   peer(socket: TLSSocket): PeerSummary | undefined;
+  /** Takes the verified socket once the probe is done with it (to hand it to a pool, or close it). */
+  release(socket: TLSSocket): void;
   /** Whether session tickets are cached (else there is nothing to wait for). */
   readonly waitForTicket: boolean;
 }
@@ -99,6 +101,11 @@ export class ProbeCache {
     const { socket } = dial;
     return new Promise<ProbeResult>((resolve, reject) => {
       socket.on('error', reject);
+      const done = (result: ProbeResult) => {
+        socket.off('error', reject);
+        dial.release(socket);
+        resolve(result);
+      };
       socket.once('secureConnect', () => {
         const info = dial.info(socket);
         if (info === undefined) {
@@ -118,20 +125,22 @@ export class ProbeCache {
         // TLS 1.2 tickets come inside the handshake; TLS 1.3 tickets just after it, and a
         // resumed handshake keeps the ticket it used.
         if (!dial.waitForTicket || info.version !== 'TLSv1.3' || info.resumed) {
-          socket.destroy();
-          resolve(result);
+          done(result);
           return;
         }
         const finish = () => {
           this.#clock.clearTimeout(timer);
-          socket.destroy();
-          resolve(result);
+          socket.off('session', finish);
+          socket.off('close', finish);
+          done(result);
         };
         const timer = this.#clock.setTimeout(finish, TICKET_WAIT_MS);
         socket.once('session', finish);
         socket.once('close', finish);
-        // Post-handshake messages are only processed while the socket reads.
-        socket.resume();
+        // Post-handshake messages are only processed while the socket reads; read(0) reads
+        // without consuming, so bytes the server sent (HTTP/2 SETTINGS) stay buffered for the
+        // pool the socket may be handed to (node:http2 replays `socket.read()` data).
+        socket.read(0);
       });
     });
   }

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { DetailedPeerCertificate, PeerCertificate, SecureContext, TLSSocket } from 'node:tls';
 import { ConfigError, OptionChecker, isBerthError } from '@berth/core-types';
-import type { BerthError, ErrorCode, TlsConnector, TlsHandshakeInfo, TlsTarget } from '@berth/core-types';
+import type { BerthError, ErrorCode, TimerHandle, TlsConnector, TlsHandshakeInfo, TlsTarget } from '@berth/core-types';
 import type { Http2ConnectOptions, UndiciConnector, WsConnectOptions } from './adapters.js';
 import { ExpiryWatch } from './cert-expiry.js';
 import { classifyDialError } from './classify-error.js';
@@ -37,6 +37,13 @@ export interface TlsConfigStats {
   readonly sessions: SessionCacheStats;
   /** Successful `reload()` calls; each one installed a new SecureContext. */
   readonly reloads: number;
+}
+
+/** A probe's verified connection waiting for the first pool dial to the same place. */
+interface Parked {
+  readonly socket: TLSSocket;
+  readonly timer: TimerHandle;
+  readonly onError: () => void;
 }
 
 /** Per-dial facts kept beside the socket. */
@@ -77,6 +84,7 @@ export class TlsConfig implements TlsConnector {
   #resumed = 0;
   #reloads = 0;
   #generation = 0;
+  readonly #parked = new Map<string, Parked>();
   readonly #failures: Partial<Record<ErrorCode, number>> = {};
 
   /** @internal Use {@link createTlsConfig}. */
@@ -112,9 +120,15 @@ export class TlsConfig implements TlsConnector {
    * host name and pins are verified, or `'error'` with a `BerthError` (`ERR_BERTH_TLS_*`,
    * `ERR_BERTH_CONNECT_*`, `ERR_BERTH_DNS`) and is destroyed. SNI is the target's
    * `servername`, else its host, and is not sent for IP literals (RFC 6066 §3). A cached
-   * session for the same host, port, SNI and ALPN offer is resumed.
+   * session for the same host, port, SNI and ALPN offer is resumed. When a `probe()` of the
+   * same place kept its connection (`probeKeepMs`) and negotiated a protocol in this offer,
+   * that connection is returned instead, and emits `'secureConnect'` on the next tick.
    */
   connect(target: TlsTarget): TLSSocket {
+    return this.#dial(target, true);
+  }
+
+  #dial(target: TlsTarget, takeKept: boolean): TLSSocket {
     const { clock } = this.#options;
     const started = clock.now();
     const host = unbracket(target.host);
@@ -124,6 +138,8 @@ export class TlsConfig implements TlsConnector {
     const verifyName = target.servername ?? host;
     const servername = isIP(verifyName) === 0 ? verifyName : undefined;
     const key = sessionKey(host, target.port, servername ?? verifyName, alpn);
+    const handedOff = takeKept ? this.#unpark(parkKey(host, target.port, verifyName), alpn) : undefined;
+    if (handedOff !== undefined) return handedOff;
     const generation = this.#generation;
     const dial: Dial = {
       host,
@@ -256,10 +272,13 @@ export class TlsConfig implements TlsConnector {
    */
   probe(origin: string, options: ProbeOptions = {}): Promise<ProbeResult> {
     const target = probeTarget(origin, options, this.alpnProtocols);
+    const keepKey = parkKey(target.host, target.port, target.servername ?? target.host);
     return this.#probes.run(target, options.fresh === true, () => ({
-      socket: this.connect(target),
+      // A probe always dials: a kept connection would report an old handshake.
+      socket: this.#dial(target, false),
       info: (socket) => this.#info.get(socket),
       peer: (socket) => this.#peers.get(socket),
+      release: (socket) => this.#park(keepKey, socket),
       waitForTicket: this.#options.maxCachedSessions > 0,
     }));
   }
@@ -291,9 +310,19 @@ export class TlsConfig implements TlsConnector {
     this.#generation += 1;
     this.#sessions.clear();
     this.#probes.clear();
+    this.#dropParked();
     this.#reloads += 1;
     this.#checkClientExpiry(material);
     this.#events.reload(undefined);
+  }
+
+  /**
+   * Closes the connections probes kept for hand-off and forgets probe results. The config
+   * stays usable (it owns no other resource; connections it made belong to their pools).
+   */
+  close(): void {
+    this.#dropParked();
+    this.#probes.clear();
   }
 
   /** Handshake and resumption counters. */
@@ -307,6 +336,54 @@ export class TlsConfig implements TlsConnector {
       sessions: this.#sessions.stats(),
       reloads: this.#reloads,
     };
+  }
+
+  #park(key: string, socket: TLSSocket): void {
+    const keepMs = this.#options.probeKeepMs;
+    if (keepMs === 0 || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    this.#parked.get(key)?.socket.destroy();
+    const { clock } = this.#options;
+    const timer = clock.setTimeout(() => socket.destroy(), keepMs);
+    timer.unref();
+    // A kept connection must neither crash the process on a reset nor keep it alive.
+    const onError = () => {};
+    socket.on('error', onError);
+    socket.unref();
+    const entry: Parked = { socket, timer, onError };
+    this.#parked.set(key, entry);
+    socket.once('close', () => {
+      clock.clearTimeout(timer);
+      if (this.#parked.get(key) === entry) this.#parked.delete(key);
+    });
+  }
+
+  /**
+   * Hands a kept probe connection to a `connect()` whose ALPN offer includes what the probe
+   * negotiated. Its 'secureConnect' is emitted again on the next tick, so the caller sees the
+   * usual sequence; node:http2 replays any bytes the server already sent.
+   */
+  #unpark(key: string, offer: readonly string[]): TLSSocket | undefined {
+    const entry = this.#parked.get(key);
+    if (entry === undefined) return undefined;
+    const alpn = this.#info.get(entry.socket)?.alpn;
+    if (entry.socket.destroyed || typeof alpn !== 'string' || !offer.includes(alpn)) return undefined;
+    this.#parked.delete(key);
+    this.#options.clock.clearTimeout(entry.timer);
+    const { socket } = entry;
+    socket.off('error', entry.onError);
+    socket.ref();
+    process.nextTick(() => {
+      if (!socket.destroyed) socket.emit('secureConnect');
+    });
+    return socket;
+  }
+
+  #dropParked(): void {
+    for (const { socket } of this.#parked.values()) socket.destroy();
+    this.#parked.clear();
   }
 
   #checkIdentity(dial: Dial, hostname: string, cert: PeerCertificate): Error | undefined {
@@ -377,6 +454,10 @@ function contextOrThrow(options: ResolvedTlsOptions, material: TrustMaterial, co
       { path: 'secureContext', expected: 'material OpenSSL accepts', received: (error as Error).message },
     ]);
   }
+}
+
+function parkKey(host: string, port: number, verifyName: string): string {
+  return `${host}:${port}:${verifyName}`;
 }
 
 function isTlsAlert(error: unknown): boolean {
