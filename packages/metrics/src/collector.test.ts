@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import {
+  systemClock,
   ALL_CHANNELS,
   GEO_CHANNELS,
   H2_CHANNELS,
@@ -13,6 +14,7 @@ import {
 import type {
   AcquireMessage,
   BreakerStateMessage,
+  Clock,
   CertExpiringMessage,
   ComponentIdentity,
   ConnectErrorMessage,
@@ -146,7 +148,12 @@ describe('collectMetrics', () => {
     } satisfies ConnectionCreatedMessage);
     publish(HTTPS_POOL_CHANNELS.connectionClosed, { component: pool, connectionId: 'c1', reason: 'lifetime', ageMs: 1_800_000, requestCount: 700 } satisfies ConnectionClosedMessage);
     publish(HTTPS_POOL_CHANNELS.connectionClosed, { component: pool, connectionId: 'c2', reason: 'idle', ageMs: 4_000, requestCount: 1 } satisfies ConnectionClosedMessage);
-    publish(HTTPS_POOL_CHANNELS.connectError, { component: pool, error: { code: 'ERR_BERTH_CONNECT_REFUSED', message: 'refused' }, consecutiveFailures: 1, nextDelayMs: 100 } satisfies ConnectErrorMessage);
+    publish(HTTPS_POOL_CHANNELS.connectError, { component: pool, error: { code: 'ERR_BERTH_CONNECT_REFUSED', message: 'refused' }, consecutiveFailures: 3, nextDelayMs: 100 } satisfies ConnectErrorMessage);
+    expect(await registry.metrics()).toContain(`berth_connect_consecutive_failures{${ID}} 3`);
+    publish(HTTPS_POOL_CHANNELS.connectionCreated, {
+      component: pool,
+      connection: { id: 'c4', protocol: 'http/1.1', createdAt: 0, lastUsedAt: 0, requestCount: 0, errorCount: 0, state: 'idle' },
+    } satisfies ConnectionCreatedMessage);
     publish(HTTPS_POOL_CHANNELS.validation, { component: pool, connectionId: 'c3', ok: false, reason: 'connection-close' } satisfies ValidationMessage);
     publish(HTTPS_POOL_CHANNELS.resize, { component: pool, from: 8, to: 12 } satisfies PoolResizeMessage);
     publish(HTTPS_POOL_CHANNELS.resize, { component: pool, from: 12, to: 12 } satisfies PoolResizeMessage);
@@ -163,7 +170,8 @@ describe('collectMetrics', () => {
     // Only the two acquisitions that got a connection are in the wait histogram.
     expect(text).toContain(`berth_acquire_wait_seconds_count{${ID}} 2`);
     expect(text).toContain(`berth_acquire_wait_seconds_bucket{le="0.0005",${ID}} 1`);
-    expect(text).toContain(`berth_connections_created_total{${ID},protocol="http/1.1"} 1`);
+    expect(text).toContain(`berth_connections_created_total{${ID},protocol="http/1.1"} 2`);
+    expect(text).toContain(`berth_connect_consecutive_failures{${ID}} 0`);
     expect(text).toContain(`berth_connections_closed_total{${ID},reason="lifetime"} 1`);
     expect(text).toContain(`berth_connections_closed_total{${ID},reason="idle"} 1`);
     expect(text).toContain(`berth_connection_age_seconds_bucket{le="1800",${ID}} 2`);
@@ -205,14 +213,17 @@ describe('collectMetrics', () => {
     expect(text).toContain(`berth_h2_connection_window_bytes{${H2}} 16777216`);
   });
 
-  it('counts WebSockets by state as they move, and reconnects, losses, buffer, heartbeats and rotations', async () => {
-    const { registry } = start();
+  it('counts WebSockets by state as they move, times them to ready, and counts reconnects, losses, buffer, heartbeats and rotations', async () => {
+    let now = 1000;
+    const { registry } = start({ clock: { ...systemClock, now: () => now } });
     const WS = 'kind="ws-pool",name="stream",origin="wss://ws.example.com:443",region=""';
     const state = (socketId: string, from: WsStateMessage['from'], to: WsStateMessage['to']): void =>
       publish(WS_CHANNELS.state, { component: ws, socketId, from, to } satisfies WsStateMessage);
     state('a', 'closed', 'connecting');
     state('b', 'closed', 'connecting');
+    now += 40;
     state('a', 'connecting', 'open');
+    now += 10;
     state('a', 'open', 'ready');
     state('b', 'connecting', 'closed');
     state('b', 'closed', 'backoff');
@@ -230,6 +241,8 @@ describe('collectMetrics', () => {
     expect(text).toContain(`berth_ws_sockets{${WS},state="connecting"} 0`);
     expect(text).toContain(`berth_ws_sockets{${WS},state="open"} 0`);
     expect(text).not.toContain('state="closed"');
+    expect(text).toContain(`berth_ws_time_to_ready_seconds_sum{${WS}} 0.05`);
+    expect(text).toContain(`berth_ws_time_to_ready_seconds_count{${WS}} 1`);
     expect(text).toContain(`berth_ws_reconnects_total{${WS},close_code="1006"} 1`);
     expect(text).toContain(`berth_ws_messages_dropped_total{${WS},reason="expired"} 1`);
     expect(text).toContain(`berth_ws_dropped_bytes_total{${WS},reason="drop-oldest"} 80`);
@@ -400,6 +413,7 @@ describe('collectMetrics', () => {
         maxComponents: 0,
         maxLabelValues: 1.5,
         logger: {} as Logger,
+        clock: {} as Clock,
       }),
     ).toThrow(
       expect.objectContaining({
@@ -414,6 +428,7 @@ describe('collectMetrics', () => {
           expect.objectContaining({ path: 'maxComponents' }),
           expect.objectContaining({ path: 'maxLabelValues' }),
           expect.objectContaining({ path: 'logger' }),
+          expect.objectContaining({ path: 'clock' }),
         ],
       }),
     );

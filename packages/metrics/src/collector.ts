@@ -53,6 +53,7 @@ import type {
   WsSocketState,
   WsStateMessage,
 } from '@berth/core-types';
+import type { Clock } from '@berth/core-types';
 import type { Registry } from 'prom-client';
 import { LabelGuard, statusClass } from './labels.js';
 import type { IdentityLabels } from './labels.js';
@@ -93,7 +94,7 @@ export function collectMetrics(options?: CollectMetricsOptions): MetricsCollecto
   const resolved = resolveCollectOptions(options);
   const m = createMetricSet(resolved);
   const guard = new LabelGuard(resolved.maxComponents, resolved.maxLabelValues);
-  const handlers = buildHandlers(m, guard);
+  const handlers = buildHandlers(m, guard, resolved.clock);
   const unsubscribe = subscribeAll(handlers, resolved.logger, 'metrics');
   let stopped = false;
   return {
@@ -108,11 +109,17 @@ export function collectMetrics(options?: CollectMetricsOptions): MetricsCollecto
   };
 }
 
-function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHandler> {
+interface WsSocket {
+  state: WsSocketState;
+  /** Clock time the current connection attempt began, until it is ready. */
+  connectingSince: number | undefined;
+}
+
+function buildHandlers(m: MetricSet, guard: LabelGuard, clock: Clock): Map<string, ChannelHandler> {
   const id = (event: BerthEvent): IdentityLabels => guard.identity(event.component);
   const bounded = (metric: string, label: string, value: string | number): string => guard.value(metric, label, String(value));
   const region = (name: string): string => bounded('region', 'region', name);
-  const wsStates = new WeakMap<IdentityLabels, Map<string, WsSocketState>>();
+  const wsSockets = new WeakMap<IdentityLabels, Map<string, WsSocket>>();
 
   const on: Record<string, (message: never) => void> = {
     // Requests
@@ -126,10 +133,15 @@ function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHand
     },
 
     // https-pool
-    [HTTPS_POOL_CHANNELS.connectionCreated]: (e: ConnectionCreatedMessage) =>
-      m.connections_created_total.labels(id(e), { protocol: e.connection.protocol }).inc(),
+    [HTTPS_POOL_CHANNELS.connectionCreated]: (e: ConnectionCreatedMessage) => {
+      m.connections_created_total.labels(id(e), { protocol: e.connection.protocol }).inc();
+      m.connect_consecutive_failures.labels(id(e)).set(0);
+    },
     [HTTPS_POOL_CHANNELS.connectionClosed]: (e: ConnectionClosedMessage) => closed(e, e.reason, e.ageMs, e.requestCount),
-    [HTTPS_POOL_CHANNELS.connectError]: (e: ConnectErrorMessage) => m.connect_errors_total.labels(id(e), { code: e.error.code }).inc(),
+    [HTTPS_POOL_CHANNELS.connectError]: (e: ConnectErrorMessage) => {
+      m.connect_errors_total.labels(id(e), { code: e.error.code }).inc();
+      m.connect_consecutive_failures.labels(id(e)).set(e.consecutiveFailures);
+    },
     [HTTPS_POOL_CHANNELS.acquire]: (e: AcquireMessage) => {
       const labels = id(e);
       m.acquire_total.labels(labels, { outcome: e.outcome }).inc();
@@ -303,18 +315,27 @@ function buildHandlers(m: MetricSet, guard: LabelGuard): Map<string, ChannelHand
   // (socket ids are unbounded over a process's life); a later message for one counts afresh.
   function wsState(e: WsStateMessage): void {
     const labels = id(e);
-    let sockets = wsStates.get(labels);
+    let sockets = wsSockets.get(labels);
     if (sockets === undefined) {
       sockets = new Map();
-      wsStates.set(labels, sockets);
+      wsSockets.set(labels, sockets);
     }
-    const previous = sockets.get(e.socketId);
-    if (previous !== undefined) m.ws_sockets.labels(labels, { state: previous }).dec();
+    let socket = sockets.get(e.socketId);
+    if (socket !== undefined) m.ws_sockets.labels(labels, { state: socket.state }).dec();
     if (e.to === 'closed') {
       sockets.delete(e.socketId);
       return;
     }
-    sockets.set(e.socketId, e.to);
+    if (socket === undefined) {
+      socket = { state: e.to, connectingSince: undefined };
+      sockets.set(e.socketId, socket);
+    }
+    socket.state = e.to;
+    if (e.to === 'connecting') socket.connectingSince ??= clock.now();
+    else if (e.to === 'ready' && socket.connectingSince !== undefined) {
+      m.ws_time_to_ready_seconds.labels(labels).observe(ms(clock.now() - socket.connectingSince));
+      socket.connectingSince = undefined;
+    }
     m.ws_sockets.labels(labels, { state: e.to }).inc();
   }
 

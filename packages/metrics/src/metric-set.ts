@@ -35,6 +35,7 @@ export const METRIC_DEFINITIONS = {
   connection_age_seconds: histogram('Age of connections when they closed.', 'connectionAgeSeconds'),
   connection_requests: histogram('Requests carried by a connection over its life, observed at close.', 'count'),
   connect_errors_total: counter('Failed attempts to open a connection, by error code.', 'code'),
+  connect_consecutive_failures: gauge('Connection attempts failed in a row (0 once one succeeds): alert when it stays above 0.'),
   acquire_total: counter('Connection acquisitions by outcome (direct, waited, timeout, rejected).', 'outcome'),
   acquire_wait_seconds: histogram('Time callers waited for a connection (direct and waited acquisitions).', 'waitSeconds'),
   validations_total: counter('Validation requests on idle connections, by outcome.', 'outcome'),
@@ -62,6 +63,7 @@ export const METRIC_DEFINITIONS = {
   h2_connection_window_bytes: gauge('Last connection window of a session.'),
   // WebSocket
   ws_sockets: gauge('Pooled WebSockets by state (closed sockets are not counted).', 'state'),
+  ws_time_to_ready_seconds: histogram('Time from connecting to ready (handshake and onOpen hook; failed attempts since it was last ready included).', 'handshakeSeconds'),
   ws_reconnects_total: counter('WebSocket reconnects scheduled, by the close code that ended the previous connection.', 'close_code'),
   ws_messages_dropped_total: counter('Messages not delivered (their sender was told), by reason.', 'reason'),
   ws_dropped_bytes_total: counter('Bytes of messages not delivered, by reason.', 'reason'),

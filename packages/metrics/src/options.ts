@@ -1,5 +1,5 @@
-import { OptionChecker, silentLogger } from '@berth/core-types';
-import type { Logger } from '@berth/core-types';
+import { OptionChecker, silentLogger, systemClock } from '@berth/core-types';
+import type { Clock, Logger } from '@berth/core-types';
 import { register as globalRegistry } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { TracerProvider, TextMapPropagator } from '@opentelemetry/api';
@@ -40,6 +40,8 @@ export interface CollectMetricsOptions {
   readonly maxLabelValues?: number;
   /** Where a failure to record an event is reported (a subscriber must never throw into a publisher). Default: silent. */
   readonly logger?: Logger;
+  /** Times what the events do not carry (a WebSocket's time to ready). Default: the process clock. */
+  readonly clock?: Clock;
 }
 
 /** Options of {@link traceRequests}. */
@@ -131,6 +133,7 @@ export interface ResolvedCollectOptions {
   readonly maxComponents: number;
   readonly maxLabelValues: number;
   readonly logger: Logger;
+  readonly clock: Clock;
 }
 
 /** {@link TraceRequestsOptions} with defaults filled in. */
@@ -173,8 +176,10 @@ export function resolveCollectOptions(input: CollectMetricsOptions = {}): Resolv
   const maxComponents = c.number('maxComponents', input.maxComponents, { min: 1, integer: true, default: DEFAULT_MAX_COMPONENTS });
   const maxLabelValues = c.number('maxLabelValues', input.maxLabelValues, { min: 1, integer: true, default: DEFAULT_MAX_LABEL_VALUES });
   const logger = checkLogger(c, input.logger);
+  const clock = input.clock ?? systemClock;
+  c.expect(hasMethod(clock, 'now'), 'clock', 'a Clock (now, setTimeout …)', clock);
   c.done();
-  return { registry, prefix, buckets, maxComponents, maxLabelValues, logger };
+  return { registry, prefix, buckets, maxComponents, maxLabelValues, logger, clock };
 }
 
 /** Validates and fills {@link TraceRequestsOptions}; throws one `ERR_BERTH_CONFIG` listing every problem. */
