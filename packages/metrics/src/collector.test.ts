@@ -388,6 +388,18 @@ describe('collectMetrics', () => {
     }
   });
 
+  it('stop() removes only its own metrics, also from an OpenMetrics registry', async () => {
+    const { registry, collector: c } = start();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+    expect(await registry.metrics()).toContain('# TYPE berth_requests counter');
+    registry.removeSingleMetric('berth_pool_target');
+    const { Gauge } = await import('prom-client');
+    const theirs = new Gauge({ name: 'berth_pool_target', help: 'not ours', registers: [registry] });
+    c.stop();
+    expect(registry.getSingleMetric('berth_requests_total')).toBeUndefined();
+    expect(registry.getSingleMetric('berth_pool_target')).toBe(theirs);
+  });
+
   it('uses the global prom-client registry by default', async () => {
     const { register } = await import('prom-client');
     collector = collectMetrics();

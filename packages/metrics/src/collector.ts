@@ -104,7 +104,7 @@ export function collectMetrics(options?: CollectMetricsOptions): MetricsCollecto
       if (stopped) return;
       stopped = true;
       unsubscribe();
-      removeMetricSet(resolved.registry, resolved.prefix);
+      removeMetricSet(resolved.registry, resolved.prefix, m);
     },
   };
 }

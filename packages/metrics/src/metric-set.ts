@@ -146,7 +146,10 @@ export function createMetricSet(options: ResolvedCollectOptions): MetricSet {
   return set as unknown as MetricSet;
 }
 
-/** Removes the metrics of {@link createMetricSet} from the registry. */
-export function removeMetricSet(registry: Registry, prefix: string): void {
-  for (const name of Object.keys(METRIC_DEFINITIONS)) registry.removeSingleMetric(prefix + name);
+/** Removes the metrics of `set` from the registry, leaving any other metric that took one of their names since. */
+export function removeMetricSet(registry: Registry, prefix: string, set: MetricSet): void {
+  // By the registered name: an OpenMetrics registry renames counters in place (drops `_total`).
+  for (const name of Object.keys(METRIC_DEFINITIONS) as MetricName[]) {
+    if ((registry.getSingleMetric(prefix + name) as unknown) === set[name]) registry.removeSingleMetric(prefix + name);
+  }
 }
