@@ -265,8 +265,9 @@ export class TlsConfig implements TlsConnector {
 
   /**
    * Opens one verified connection to `origin` (`https://host[:port]`), reports what was
-   * negotiated (ALPN, version, cipher, timing, resumption, the peer's leaf) and closes it
-   * once the server's session ticket has arrived, so the pool's first real connection resumes.
+   * negotiated (ALPN, version, cipher, timing, resumption, the peer's leaf). Once the
+   * server's session ticket has arrived, the connection is kept for `probeKeepMs` and handed
+   * to the first matching `connect()` (see there), else closed; later dials resume the ticket.
    * Concurrent probes of one origin share one dial; a success is cached for `probeCacheTtlMs`.
    * Rejects with the dial's `BerthError`, or `ERR_BERTH_CONFIG` for an origin that is not `https:`.
    */
