@@ -133,6 +133,9 @@ describe('collectMetrics', () => {
     expect(text).toContain(`berth_request_duration_seconds_sum{${ID},protocol="http/1.1"} 0.084`);
     expect(text).toContain(`berth_requests_in_flight{${ID}} 0`);
     expect(text).not.toContain('/v1/users');
+    // An attempt that started before the collector did ends without moving the gauge below zero.
+    publish(REQUEST_CHANNELS.end, { ...end, start: startMessage(3) } satisfies RequestEndMessage);
+    expect(await registry.metrics()).toContain(`berth_requests_in_flight{${ID}} 0`);
     expect(text).not.toContain('h1-api-1');
   });
 

@@ -120,13 +120,18 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, clock: Clock): Map<strin
   const bounded = (metric: string, label: string, value: string | number): string => guard.value(metric, label, String(value));
   const region = (name: string): string => bounded('region', 'region', name);
   const wsSockets = new WeakMap<IdentityLabels, Map<string, WsSocket>>();
+  const started = new WeakSet<RequestStartMessage>();
 
   const on: Record<string, (message: never) => void> = {
     // Requests
-    [REQUEST_CHANNELS.start]: (e: RequestStartMessage) => m.requests_in_flight.labels(id(e)).inc(),
+    [REQUEST_CHANNELS.start]: (e: RequestStartMessage) => {
+      started.add(e);
+      m.requests_in_flight.labels(id(e)).inc();
+    },
     [REQUEST_CHANNELS.end]: (e: RequestEndMessage) => {
       const labels = id(e);
-      m.requests_in_flight.labels(labels).dec();
+      // An attempt that started before this collector did must not drive the gauge below zero.
+      if (started.delete(e.start)) m.requests_in_flight.labels(labels).dec();
       m.requests_total.labels(labels, { status_class: statusClass(e.status), protocol: e.protocol, reused: e.reused ? 'true' : 'false' }).inc();
       m.request_duration_seconds.labels(labels, { protocol: e.protocol }).observe(ms(e.timings.totalMs));
       if (e.error !== undefined) m.request_errors_total.labels(labels, { code: e.error.code }).inc();
