@@ -171,6 +171,13 @@ export class Connection {
     this.#client.dispatch(options, handler);
   }
 
+  /** Lends the connection to a caller that will not send through the pool (`HttpsPool.acquire`). */
+  lease(): void {
+    const now = this.#options.clock.now();
+    this.#phase = { t: 'busy', since: now };
+    this.lastUsedAt = now;
+  }
+
   /** The request on this connection finished (or failed); the connection is idle again. */
   finished(failed: boolean): void {
     if (failed) this.errorCount += 1;

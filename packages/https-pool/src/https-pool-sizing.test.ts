@@ -181,3 +181,37 @@ describe('close', () => {
     expect(p.stats().pending).toBe(0);
   });
 });
+
+describe('acquire', () => {
+  it('lends a warm connection without sending anything and takes it back on release', async () => {
+    const s = await server();
+    const p = await pool(s.origin, { minIdle: 1, maxConnections: 1, minConnections: 1, acquireTimeoutMs: 50 });
+    await p.ready();
+    const lease = await p.acquire();
+    expect(lease.info()).toMatchObject({ state: 'busy', requestCount: 0 });
+    expect(p.stats()).toMatchObject({ busy: 1, idle: 0 });
+    await expect(p.acquire()).rejects.toMatchObject({ code: 'ERR_BERTH_ACQUIRE_TIMEOUT' });
+    const ac = new AbortController();
+    const aborted = p.acquire({ signal: ac.signal }).catch((e: unknown) => e);
+    ac.abort();
+    expect(isBerthError(await aborted, 'ERR_BERTH_ABORTED')).toBe(true);
+    lease.release();
+    lease.release();
+    expect(p.stats()).toMatchObject({ busy: 0, idle: 1 });
+    const again = await p.acquire();
+    expect(again.id).toBe(lease.id);
+    again.release();
+    expect(s.requests).toHaveLength(0);
+    expect(p.stats().acquires).toMatchObject({ direct: 2, timedOut: 1 });
+  });
+
+  it('rejects acquire with ERR_BERTH_QUEUE_FULL and after close with ERR_BERTH_CLOSED', async () => {
+    const s = await server();
+    const p = await pool(s.origin, { maxConnections: 1, minConnections: 1, maxWaiting: 0 });
+    const lease = await p.acquire();
+    await expect(p.acquire()).rejects.toMatchObject({ code: 'ERR_BERTH_QUEUE_FULL' });
+    lease.release();
+    await p.close();
+    await expect(p.acquire()).rejects.toMatchObject({ code: 'ERR_BERTH_CLOSED' });
+  });
+});

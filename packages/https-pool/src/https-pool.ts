@@ -26,6 +26,7 @@ import type {
   ResponseHeaders,
   TimerHandle,
   Transport,
+  Urgency,
   ValidationMessage,
 } from '@berth/core-types';
 import { AdmissionGate } from './admission-gate.js';
@@ -55,8 +56,31 @@ type PoolPhase =
   | { readonly t: 'draining'; readonly done: Promise<void> }
   | { readonly t: 'closed'; readonly done: Promise<void> };
 
+/** Options of {@link HttpsPool.acquire}. */
+export interface AcquireOptions {
+  /** Gives up waiting: `ERR_BERTH_ABORTED`. */
+  readonly signal?: AbortSignal;
+  /** RFC 9218 urgency 0–7 of the wait (default 3). */
+  readonly priority?: Urgency;
+}
+
+/** A connection borrowed with {@link HttpsPool.acquire}. */
+export interface ConnectionLease {
+  /** The connection's id. */
+  readonly id: string;
+  /** A snapshot of the connection. */
+  info(): ConnectionInfo;
+  /** Gives the connection back to the pool. Idempotent. */
+  release(): void;
+}
+
+/** Where the slot wait hangs its abort hook. */
+interface AbortHook {
+  onAbort: ((reason: BerthError) => void) | undefined;
+}
+
 /** Per-request facts shared by its attempts. */
-interface RequestContext {
+interface RequestContext extends AbortHook {
   readonly options: RequestOptions;
   readonly method: string;
   readonly startedAt: number;
@@ -67,7 +91,6 @@ interface RequestContext {
   queuedMs: number;
   /** Fires on the caller's signal or the request deadline; the reason is a Berth error. */
   abortReason: BerthError | undefined;
-  onAbort: ((reason: BerthError) => void) | undefined;
 }
 
 const TRUE = Promise.resolve(true);
@@ -212,6 +235,58 @@ export class HttpsPool implements Transport, ResizablePool {
     }
     if (this.#phase.t !== 'ready') return Promise.reject(new PoolClosedError(`pool for ${this.origin} is ${this.#phase.t}; no new requests`));
     return this.#send(options);
+  }
+
+  /**
+   * Borrows one connection without sending anything, through the same admission gate and
+   * generic-pool path as `request()`: for benchmarks of the acquire path, and for callers
+   * that must hold a connection. Fails like `request()` does while waiting
+   * (`ERR_BERTH_QUEUE_FULL`, `ERR_BERTH_ACQUIRE_TIMEOUT`, connect errors, `ERR_BERTH_ABORTED`).
+   */
+  async acquire(options: AcquireOptions = {}): Promise<ConnectionLease> {
+    if (this.#phase.t !== 'ready') throw new PoolClosedError(`pool for ${this.origin} is ${this.#phase.t}`);
+    const o = this.#o;
+    const started = o.clock.now();
+    let direct = this.#gate.tryAcquire();
+    if (!direct) {
+      if (this.#gate.waiting >= o.maxWaiting) {
+        this.#acquires.rejected += 1;
+        this.#publishAcquire('rejected', 0);
+        throw new QueueFullError(`pool for ${this.origin} has ${this.#gate.waiting} callers waiting (maxWaiting ${o.maxWaiting}); ${this.#describe()}`);
+      }
+      await this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, options.signal, this.#gateFailures);
+    }
+    const hook: AbortHook = { onAbort: undefined };
+    const signal = options.signal;
+    const onSignal = () => hook.onAbort?.(new AbortedError(`acquire from ${this.origin} aborted`));
+    signal?.addEventListener('abort', onSignal, { once: true });
+    let connection: Connection;
+    try {
+      connection = await this.#acquireSlot(hook);
+    } catch (error) {
+      this.#gate.release();
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onSignal);
+    }
+    const waited = o.clock.now() - started;
+    // "Direct" as bb8 counts it: no wait at the gate and a connection that already existed.
+    direct &&= connection.createdAt < started;
+    if (direct) this.#acquires.direct += 1;
+    else this.#acquires.waited += 1;
+    this.#acquireWait.add(waited);
+    this.#publishAcquire(direct ? 'direct' : 'waited', waited);
+    connection.lease();
+    let released = false;
+    return {
+      id: connection.id,
+      info: () => connection.info(),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#finished(connection, false, true);
+      },
+    };
   }
 
   /** A snapshot of the pool for dashboards and the scaler. */
@@ -359,9 +434,9 @@ export class HttpsPool implements Transport, ResizablePool {
       let permitHeld = true;
       try {
         const waitStart = o.clock.now();
-        direct &&= this.#pool.available > 0;
         const connection = await this.#acquireSlot(ctx);
         ctx.queuedMs += o.clock.now() - waitStart;
+        direct &&= connection.createdAt < waitStart;
         if (direct) this.#acquires.direct += 1;
         else this.#acquires.waited += 1;
         this.#acquireWait.add(ctx.queuedMs);
@@ -411,7 +486,7 @@ export class HttpsPool implements Transport, ResizablePool {
    * connection closed between generic-pool's validation and this hand-over (a shrink, a
    * lifetime timer, the peer) is given back and another one borrowed.
    */
-  #acquireSlot(ctx: RequestContext): Promise<Connection> {
+  #acquireSlot(ctx: AbortHook): Promise<Connection> {
     this.#slotWaiting += 1;
     return new Promise<Connection>((resolve, reject) => {
       let settled = false;

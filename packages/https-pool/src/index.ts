@@ -3,6 +3,7 @@
  * HTTP/1.1 connection pool: generic-pool slots over undici Clients, pre-warmed, validated, aged and observable.
  */
 export { createHttpsPool, HttpsPool } from './https-pool.js';
+export type { AcquireOptions, ConnectionLease } from './https-pool.js';
 export type { DnsOptions, HttpsPoolOptions, ValidationOptions } from './options.js';
 export {
   DEFAULT_ACQUIRE_TIMEOUT_MS,
