@@ -138,6 +138,12 @@ function hasReplayableBody(options: RequestOptions): boolean {
   return body === undefined || typeof body === 'string' || body instanceof Uint8Array;
 }
 
+/** The lowest estimate among measured regions; a region still at the prior only wins when none is measured. */
+function lowestMeasured(regions: readonly Region[]): Region | undefined {
+  const measured = regions.filter((r) => r.measured);
+  return lowestCost(measured.length > 0 ? measured : regions);
+}
+
 function dumpQuietly(response: ResponseData): void {
   response.dump().catch(() => {});
 }
@@ -507,7 +513,7 @@ export class GeoRouter implements Transport {
       }
       case 'lowest-latency': {
         const preferred = this.#preferences.get(level)?.preferred;
-        return inLevel.find((r) => r.name === preferred) ?? lowestCost(inLevel);
+        return inLevel.find((r) => r.name === preferred) ?? lowestMeasured(inLevel);
       }
     }
   }
