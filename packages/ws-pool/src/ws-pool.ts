@@ -1,6 +1,7 @@
 import type { TimerHandle, WsSocketState } from '@berth/core-types';
 import genericPool from 'generic-pool';
 import type { Pool as GenericPool } from 'generic-pool';
+import { fullJitterDelayMs } from './backoff.js';
 import { WsChannel } from './channel.js';
 import type { ChannelHost, WsChannelStats, WsSendOptions } from './channel.js';
 import {
@@ -90,6 +91,8 @@ export class WsPool {
   #state: PoolState = { t: 'open' };
   #nextSocket = 0;
   #roundRobin = 0;
+  #leaseCreateFailures = 0;
+  readonly #leaseBackoffs = new Set<{ readonly resolve: () => void }>();
 
   /** @internal Use {@link createWsPool}. */
   constructor(url: string | URL, options: WsPoolOptions = {}) {
@@ -251,12 +254,18 @@ export class WsPool {
         { pool: this.#o.name, maxWaiting: lease.maxWaiting, cause: error },
       );
     }
+    if (this.#state.t !== 'open') {
+      await pool.destroy(socket);
+      throw this.#closedError();
+    }
     const inbound = new InboundQueue<WsFrame>(this.#o.maxInboundMessages, () => {});
     this.#leaseInbound.set(socket, inbound);
     return new WsLease(socket, inbound, this.#o, async (leased, destroy) => {
       this.#leaseInbound.delete(leased);
+      // close() already took every lease back.
+      if (this.#state.t !== 'open') return;
       // generic-pool never runs testOnReturn: check here, and destroy what is not ready.
-      if (destroy || leased.state() !== 'ready' || this.#state.t !== 'open') await pool.destroy(leased);
+      if (destroy || leased.state() !== 'ready') await pool.destroy(leased);
       else await pool.release(leased);
     });
   }
@@ -320,6 +329,7 @@ export class WsPool {
     for (const channel of [...this.#channels.values()]) channel.fail(error);
     this.#channels.clear();
     for (const inbound of this.#leaseInbound.values()) inbound.end();
+    for (const wait of [...this.#leaseBackoffs]) wait.resolve();
     const leasePool = this.#leasePool;
     const sockets = [...this.#allSockets()];
     await Promise.all(sockets.map((socket) => socket.close()));
@@ -490,22 +500,42 @@ export class WsPool {
     const o = this.#o;
     const pool = genericPool.createPool<PooledSocket>(
       {
-        create: () => {
+        create: async () => {
           const socket = this.#newSocket('L');
           this.#leaseSockets.add(socket);
           socket.start();
-          return this.#whenReady(socket).then(async (ok) => {
-            if (ok && this.#state.t === 'open') return socket;
-            this.#leaseSockets.delete(socket);
-            await socket.close();
-            throw new WsPoolClosedError(`WebSocket lease socket ${socket.id} could not open`, { socketId: socket.id });
+          const ok = await this.#whenReady(socket);
+          // While closing, hand out the dead socket rather than reject: generic-pool would
+          // otherwise re-run create() for its waiters until each one timed out (anchors §2,
+          // coopernurse/node-pool#256); acquire() turns it into ERR_BERTH_WS_CLOSED.
+          if (ok || this.#state.t !== 'open') {
+            if (ok) this.#leaseCreateFailures = 0;
+            return socket;
+          }
+          this.#leaseSockets.delete(socket);
+          await socket.close();
+          // generic-pool re-runs create() at once after a rejection while waiters remain
+          // (coopernurse/node-pool#175): back off before rejecting so a refusing server is
+          // not hammered in a tight loop.
+          const delay = fullJitterDelayMs(this.#leaseCreateFailures, { baseMs: o.backoffBaseMs, capMs: o.backoffCapMs }, o.random);
+          this.#leaseCreateFailures += 1;
+          await new Promise<void>((resolve) => {
+            const wait = { timer: o.clock.setTimeout(() => done(), delay), resolve: () => done() };
+            const done = () => {
+              o.clock.clearTimeout(wait.timer);
+              this.#leaseBackoffs.delete(wait);
+              resolve();
+            };
+            this.#leaseBackoffs.add(wait);
           });
+          if (this.#state.t !== 'open') return socket;
+          throw new WsPoolClosedError(`WebSocket lease socket ${socket.id} could not open`, { socketId: socket.id });
         },
         destroy: async (socket) => {
           this.#leaseSockets.delete(socket);
           await socket.close();
         },
-        validate: (socket) => Promise.resolve(socket.state() === 'ready'),
+        validate: (socket) => Promise.resolve(socket.state() === 'ready' || this.#state.t !== 'open'),
       },
       {
         // generic-pool's defaults are unbounded waits and queues (anchors §2): always set both.
