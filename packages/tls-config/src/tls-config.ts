@@ -122,7 +122,7 @@ export class TlsConfig implements TlsConnector {
    * `servername`, else its host, and is not sent for IP literals (RFC 6066 §3). A cached
    * session for the same host, port, SNI and ALPN offer is resumed. When a `probe()` of the
    * same place kept its connection (`probeKeepMs`) and negotiated a protocol in this offer,
-   * that connection is returned instead, and emits `'secureConnect'` on the next tick.
+   * that connection is returned instead, and emits `'secureConnect'` again from `setImmediate`.
    */
   connect(target: TlsTarget): TLSSocket {
     return this.#dial(target, true);
@@ -363,7 +363,7 @@ export class TlsConfig implements TlsConnector {
 
   /**
    * Hands a kept probe connection to a `connect()` whose ALPN offer includes what the probe
-   * negotiated. Its 'secureConnect' is emitted again on the next tick, so the caller sees the
+   * negotiated. Its 'secureConnect' is emitted again from setImmediate, so the caller sees the
    * usual sequence; node:http2 replays any bytes the server already sent.
    */
   #unpark(key: string, offer: readonly string[]): TLSSocket | undefined {
@@ -376,7 +376,9 @@ export class TlsConfig implements TlsConnector {
     const { socket } = entry;
     socket.off('error', entry.onError);
     socket.ref();
-    process.nextTick(() => {
+    // setImmediate rather than nextTick: a caller that awaits a promise or two before
+    // listening (as it may with a fresh dial, which takes a network round trip) still hears it.
+    setImmediate(() => {
       if (!socket.destroyed) socket.emit('secureConnect');
     });
     return socket;
