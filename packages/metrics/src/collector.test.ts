@@ -139,6 +139,29 @@ describe('collectMetrics', () => {
     expect(text).not.toContain('h1-api-1');
   });
 
+  it('attaches sampled traceparents as OpenMetrics exemplars, and nothing for unsampled or malformed ones or when disabled', async () => {
+    const render = async (exemplars: boolean, traceparent: string): Promise<string> => {
+      const registry = new Registry();
+      registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+      const c = collectMetrics({ registry, exemplars });
+      const first = startMessage(1);
+      first.headers['traceparent'] = traceparent;
+      publish(REQUEST_CHANNELS.end, {
+        component: pool, requestId: 1, start: first, status: 200, protocol: 'h2', reused: false, timings: { queuedMs: 0, ttfbMs: 1, totalMs: 30 },
+      } satisfies RequestEndMessage);
+      const text = await registry.metrics();
+      c.stop();
+      return text;
+    };
+    const sampled = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(await render(true, sampled)).toMatch(
+      /berth_request_duration_seconds_bucket\{le="0\.05",[^}]*\} 1 # \{trace_id="0af7651916cd43dd8448eb211c80319c",span_id="b7ad6b7169203331"\} 0\.03 \d+/,
+    );
+    expect(await render(true, sampled.replace(/01$/, '00'))).not.toContain('trace_id');
+    expect(await render(true, 'garbage')).not.toContain('trace_id');
+    expect(await render(false, sampled)).not.toContain('trace_id');
+  });
+
   it('keeps pool gauges, bb8-style acquire counters and connection close reasons', async () => {
     const { registry } = start();
     publish(HTTPS_POOL_CHANNELS.gauges, { component: pool, size: 5, idle: 2, busy: 3, connecting: 1, pending: 4, target: 8 } satisfies PoolGaugesMessage);

@@ -53,15 +53,15 @@ import type {
   WsSocketState,
   WsStateMessage,
 } from '@berth/core-types';
-import type { Clock } from '@berth/core-types';
 import type { Registry } from 'prom-client';
 import { LabelGuard, statusClass } from './labels.js';
 import type { IdentityLabels } from './labels.js';
 import { createMetricSet, removeMetricSet } from './metric-set.js';
 import type { MetricSet } from './metric-set.js';
 import { resolveCollectOptions } from './options.js';
-import type { CollectMetricsOptions } from './options.js';
+import type { CollectMetricsOptions, ResolvedCollectOptions } from './options.js';
 import { subscribeAll } from './subscriptions.js';
+import { sampledTraceOf, TRACEPARENT } from './trace-context.js';
 import type { ChannelHandler } from './subscriptions.js';
 
 /** What {@link collectMetrics} returns. */
@@ -94,7 +94,7 @@ export function collectMetrics(options?: CollectMetricsOptions): MetricsCollecto
   const resolved = resolveCollectOptions(options);
   const m = createMetricSet(resolved);
   const guard = new LabelGuard(resolved.maxComponents, resolved.maxLabelValues);
-  const handlers = buildHandlers(m, guard, resolved.clock);
+  const handlers = buildHandlers(m, guard, resolved);
   const unsubscribe = subscribeAll(handlers, resolved.logger, 'metrics');
   let stopped = false;
   return {
@@ -115,7 +115,7 @@ interface WsSocket {
   connectingSince: number | undefined;
 }
 
-function buildHandlers(m: MetricSet, guard: LabelGuard, clock: Clock): Map<string, ChannelHandler> {
+function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: ResolvedCollectOptions): Map<string, ChannelHandler> {
   const id = (event: BerthEvent): IdentityLabels => guard.identity(event.component);
   const bounded = (metric: string, label: string, value: string | number): string => guard.value(metric, label, String(value));
   const region = (name: string): string => bounded('region', 'region', name);
@@ -133,7 +133,8 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, clock: Clock): Map<strin
       // An attempt that started before this collector did must not drive the gauge below zero.
       if (started.delete(e.start)) m.requests_in_flight.labels(labels).dec();
       m.requests_total.labels(labels, { status_class: statusClass(e.status), protocol: e.protocol, reused: e.reused ? 'true' : 'false' }).inc();
-      m.request_duration_seconds.labels(labels, { protocol: e.protocol }).observe(ms(e.timings.totalMs));
+      const trace = exemplars ? sampledTraceOf(e.start.headers[TRACEPARENT]) : undefined;
+      m.request_duration_seconds.labels(labels, { protocol: e.protocol }).observe(ms(e.timings.totalMs), trace);
       if (e.error !== undefined) m.request_errors_total.labels(labels, { code: e.error.code }).inc();
     },
 

@@ -110,6 +110,11 @@ describe('metrics and tracing over a real HTTPS request', () => {
     expect(text).toContain(`berth_requests_total{${id},status_class="2xx",protocol="http/1.1",reused="false"} 1`);
     expect(text).toContain(`berth_requests_total{${id},status_class="2xx",protocol="http/1.1",reused="true"} 1`);
     expect(text).toContain(`berth_request_duration_seconds_count{${id},protocol="http/1.1"} 2`);
+    // Metrics link to traces: the last request of a bucket is its OpenMetrics exemplar.
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+    const { traceId, spanId } = spans[1]!.spanContext();
+    const exemplarLine = (await registry.metrics()).split('\n').find((line) => line.includes(`# {trace_id="${traceId}",span_id="${spanId}"}`));
+    expect(exemplarLine).toMatch(/^berth_request_duration_seconds_bucket\{le="[^"]+",kind="https-pool",name="e2e",/);
     for (const secret of ['sk-live-123', 'top-secret', '/items/']) {
       expect(text).not.toContain(secret);
       expect(JSON.stringify(spans.map((sp) => sp.attributes))).not.toContain(secret === '/items/' ? 'sig=top' : secret);

@@ -42,6 +42,13 @@ export interface CollectMetricsOptions {
   readonly logger?: Logger;
   /** Times what the events do not carry (a WebSocket's time to ready). Default: the process clock. */
   readonly clock?: Clock;
+  /**
+   * Attach the trace of the last request in each `request_duration_seconds` bucket as an
+   * OpenMetrics exemplar (`trace_id`, `span_id`), read from the sampled `traceparent` the
+   * request carried (written by {@link traceRequests} or the application). Shown only when the
+   * registry renders OpenMetrics. Default true.
+   */
+  readonly exemplars?: boolean;
 }
 
 /** Options of {@link traceRequests}. */
@@ -134,6 +141,7 @@ export interface ResolvedCollectOptions {
   readonly maxLabelValues: number;
   readonly logger: Logger;
   readonly clock: Clock;
+  readonly exemplars: boolean;
 }
 
 /** {@link TraceRequestsOptions} with defaults filled in. */
@@ -178,8 +186,9 @@ export function resolveCollectOptions(input: CollectMetricsOptions = {}): Resolv
   const logger = checkLogger(c, input.logger);
   const clock = input.clock ?? systemClock;
   c.expect(hasMethod(clock, 'now'), 'clock', 'a Clock (now, setTimeout …)', clock);
+  const exemplars = c.boolean('exemplars', input.exemplars, true);
   c.done();
-  return { registry, prefix, buckets, maxComponents, maxLabelValues, logger, clock };
+  return { registry, prefix, buckets, maxComponents, maxLabelValues, logger, clock, exemplars };
 }
 
 /** Validates and fills {@link TraceRequestsOptions}; throws one `ERR_BERTH_CONFIG` listing every problem. */

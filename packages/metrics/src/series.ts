@@ -5,11 +5,27 @@ export type Labels = Readonly<Record<string, string>>;
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
 
+/** An OpenMetrics exemplar: the trace of one observation (rendered only in the OpenMetrics format). */
+export interface Exemplar {
+  /** W3C trace id, 32 lower-case hex digits. */
+  readonly traceId: string;
+  /** W3C span id, 16 lower-case hex digits. */
+  readonly spanId: string;
+}
+
+interface RenderedExemplar {
+  readonly labelSet: Labels;
+  readonly value: number;
+  /** Unix seconds. */
+  readonly timestamp: number;
+}
+
 /** One sample as prom-client's `Registry` renders it (`metricName` for histogram sub-series). */
 interface Sample {
   readonly value: number;
   readonly labels: Readonly<Record<string, string | number>>;
   readonly metricName?: string;
+  readonly exemplar?: RenderedExemplar;
 }
 
 /** What prom-client's `Registry` reads from a metric: `metrics()` and `getMetricsAsJSON()` call `get()`. */
@@ -182,6 +198,8 @@ export class GaugeMetric extends SeriesMetric<GaugeSeries> {
 export class HistogramSeries {
   readonly labels: Labels;
   readonly counts: Float64Array;
+  /** The last exemplar of each bucket, when observations carried one. */
+  readonly exemplars: (RenderedExemplar | undefined)[] = [];
   sum = 0;
   count = 0;
   readonly #name: string;
@@ -192,8 +210,8 @@ export class HistogramSeries {
     this.#bounds = bounds;
     this.counts = new Float64Array(bounds.length + 1);
   }
-  /** Records one value. */
-  observe(value: number): void {
+  /** Records one value, with the trace it belongs to when known. */
+  observe(value: number, exemplar?: Exemplar): void {
     finite(this.#name, value);
     const bounds = this.#bounds;
     // Linear scan: 11–14 buckets, and most values land in the first few.
@@ -202,6 +220,9 @@ export class HistogramSeries {
     this.counts[i] = (this.counts[i] as number) + 1;
     this.sum += value;
     this.count += 1;
+    if (exemplar !== undefined) {
+      this.exemplars[i] = { labelSet: { trace_id: exemplar.traceId, span_id: exemplar.spanId }, value, timestamp: Date.now() / 1000 };
+    }
   }
 }
 
@@ -221,13 +242,17 @@ export class HistogramMetric extends SeriesMetric<HistogramSeries> {
     for (let i = 0; i <= this.#bounds.length; i += 1) {
       cumulative += series.counts[i] as number;
       const le = i < this.#bounds.length ? (this.#bounds[i] as number) : '+Inf';
-      out.push({ value: cumulative, labels: Object.assign({ le }, series.labels), metricName: `${this.name}_bucket` });
+      const exemplar = series.exemplars[i];
+      const labels = Object.assign({ le }, series.labels);
+      const metricName = `${this.name}_bucket`;
+      out.push(exemplar === undefined ? { value: cumulative, labels, metricName } : { value: cumulative, labels, metricName, exemplar });
     }
     out.push({ value: series.sum, labels: series.labels, metricName: `${this.name}_sum` });
     out.push({ value: series.count, labels: series.labels, metricName: `${this.name}_count` });
   }
   protected zero(series: HistogramSeries): void {
     series.counts.fill(0);
+    series.exemplars.length = 0;
     series.sum = 0;
     series.count = 0;
   }

@@ -27,3 +27,16 @@ export function injectTraceContext(spanContext: SpanContext, headers: Record<str
   if (state !== undefined && state !== '') headers[TRACESTATE] = state;
   else delete headers[TRACESTATE];
 }
+
+const TRACEPARENT_FORMAT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+
+/**
+ * Trace and span id of a `traceparent` value whose `sampled` flag is set (§3.2.2.5), else
+ * undefined: an unsampled trace was never recorded, so nothing should link to it.
+ */
+export function sampledTraceOf(traceparent: unknown): { readonly traceId: string; readonly spanId: string } | undefined {
+  if (typeof traceparent !== 'string') return undefined;
+  const match = TRACEPARENT_FORMAT.exec(traceparent);
+  if (match === null || (Number.parseInt(match[3] as string, 16) & 1) === 0) return undefined;
+  return { traceId: match[1] as string, spanId: match[2] as string };
+}
