@@ -176,6 +176,48 @@ describe('channels', () => {
     expect(s.received.filter((m) => m.data === '{"t":"sub","c":"a"}')).toHaveLength(2);
   });
 
+  it('rotate() moves channels and buffered raw messages to a fresh socket on demand', async () => {
+    const { s, subscribers } = await envelopeServer();
+    const rotations = collect<WsRotationMessage>(WS_CHANNELS.rotation);
+    const p = await pool(s.url, { closeTimeoutMs: 50 });
+    const a = p.channel('a');
+    await p.ready();
+    const before = a.socketId();
+    await p.rotate();
+    expect(a.socketId()).not.toBe(before);
+    expect(rotations).toEqual([expect.objectContaining({ reason: 'manual', channelsMoved: 1 })]);
+    await vi.waitFor(() => expect([...(subscribers.get('a') ?? [])]).toHaveLength(1));
+    expect(p.stats().rotations).toBe(1);
+  });
+
+  it('keeps the old socket when the replacement cannot open', async () => {
+    const s = await server({ echo: false });
+    const p = await pool(s.url);
+    const a = p.channel('a');
+    await p.ready();
+    const before = a.socketId();
+    s.rejectHandshakes({ status: 404 });
+    await p.rotate();
+    expect(a.socketId()).toBe(before);
+    expect(p.stats().rotations).toBe(0);
+    await expect(a.send('still')).resolves.toBe('written');
+  });
+
+  it('drops the oldest received messages for a reader that falls behind, counts and logs it once', async () => {
+    const s = await server({ echo: false });
+    const warnings: string[] = [];
+    const logger = { debug: () => {}, info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} };
+    const p = await pool(s.url, { maxInboundMessages: 2, logger });
+    const channel = p.channel('slow');
+    await p.ready();
+    for (let i = 1; i <= 5; i += 1) s.broadcast(JSON.stringify({ c: 'slow', d: i }));
+    await vi.waitFor(() => expect(channel.stats().received).toBe(5));
+    expect(channel.stats().overflowed).toBe(3);
+    expect(warnings).toHaveLength(1);
+    const iterator = channel[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toBe(4);
+  });
+
   it('refuses a message the codec cannot encode', async () => {
     const s = await server({ echo: false });
     const p = await pool(s.url, { clock: manualClock() });

@@ -164,6 +164,18 @@ describe('close codes drive retry decisions', () => {
     expect(p.stats().sockets.backoff).toBe(1);
   });
 
+  it('reconnect() skips the remaining backoff', async () => {
+    const clock = manualClock();
+    const s = await server();
+    const p = await pool(s.url, { clock, backoffBaseMs: 20_000, random: { next: () => 0.99 } });
+    await p.ready();
+    s.cutAll();
+    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    p.reconnect();
+    await p.ready();
+    expect(s.totalSockets()).toBe(2);
+  });
+
   it('a custom classifier overrides the default (4500 normally retries)', async () => {
     const clock = manualClock();
     const s = await server();
