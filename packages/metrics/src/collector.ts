@@ -134,7 +134,9 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
       if (started.delete(e.start)) m.requests_in_flight.labels(labels).dec();
       m.requests_total.labels(labels, { status_class: statusClass(e.status), protocol: e.protocol, reused: e.reused ? 'true' : 'false' }).inc();
       const trace = exemplars ? sampledTraceOf(e.start.headers[TRACEPARENT]) : undefined;
-      m.request_duration_seconds.labels(labels, { protocol: e.protocol }).observe(ms(e.timings.totalMs), trace);
+      m.request_duration_seconds
+        .labels(labels, { protocol: e.protocol })
+        .observe(ms(e.timings.totalMs), trace && { traceId: trace.traceId, spanId: trace.spanId, timestampMs: clock.wallNow() });
       if (e.error !== undefined) m.request_errors_total.labels(labels, { code: e.error.code }).inc();
     },
 

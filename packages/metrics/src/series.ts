@@ -11,6 +11,8 @@ export interface Exemplar {
   readonly traceId: string;
   /** W3C span id, 16 lower-case hex digits. */
   readonly spanId: string;
+  /** When it was observed, wall-clock milliseconds since the epoch. */
+  readonly timestampMs: number;
 }
 
 interface RenderedExemplar {
@@ -221,7 +223,7 @@ export class HistogramSeries {
     this.sum += value;
     this.count += 1;
     if (exemplar !== undefined) {
-      this.exemplars[i] = { labelSet: { trace_id: exemplar.traceId, span_id: exemplar.spanId }, value, timestamp: Date.now() / 1000 };
+      this.exemplars[i] = { labelSet: { trace_id: exemplar.traceId, span_id: exemplar.spanId }, value, timestamp: exemplar.timestampMs / 1000 };
     }
   }
 }
