@@ -42,9 +42,9 @@ import { AbortedError, AcquireTimeoutError, HttpsPoolError, PoolClosedError, Que
 import { Exchange } from './exchange.js';
 import { LatencyWindow } from './latency-window.js';
 import { resolveOptions } from './options.js';
+import { PoolResponse } from './pool-response.js';
 import type { HttpsPoolOptions, ResolvedOptions } from './options.js';
 import { validateRequest } from './request-validation.js';
-import { dumpBody, readAll } from './response-body.js';
 import type { ResponseBody } from './response-body.js';
 import { evictorFor } from './slot-evictor.js';
 import { Tombstone } from './tombstone.js';
@@ -94,6 +94,7 @@ interface RequestContext extends AbortHook {
   abortReason: BerthError | undefined;
 }
 
+const NOOP = (): void => {};
 let nextRequestId = 1;
 let nextPoolId = 1;
 
@@ -459,7 +460,7 @@ export class HttpsPool implements Transport, ResizablePool {
   #armDeadline(ctx: RequestContext): () => void {
     const { signal } = ctx.options;
     const timeoutMs = ctx.options.timeoutMs ?? this.#o.requestTimeoutMs;
-    if (signal === undefined && timeoutMs === undefined) return () => {};
+    if (signal === undefined && timeoutMs === undefined) return NOOP;
     const fire = (reason: BerthError) => {
       if (ctx.abortReason !== undefined) return;
       ctx.abortReason = reason;
@@ -619,19 +620,7 @@ export class HttpsPool implements Transport, ResizablePool {
               totalMs: now - ctx.startedAt,
             };
             this.#publishEnd(start, { status, reused, connectionId: connection.id, timings });
-            resolve({
-              status,
-              headers: responseHeaders,
-              body,
-              text: async () => (await readAll(body)).toString('utf8'),
-              json: async <T>() => JSON.parse((await readAll(body)).toString('utf8')) as T,
-              arrayBuffer: async () => {
-                const b = await readAll(body);
-                return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-              },
-              dump: () => dumpBody(body),
-              meta: { protocol: 'http/1.1', reused, connectionId: connection.id, attempts: attempt, timings },
-            });
+            resolve(new PoolResponse(status, responseHeaders, body, { protocol: 'http/1.1', reused, connectionId: connection.id, attempts: attempt, timings }));
           },
           failed: (error: BerthError) => {
             ctx.onAbort = undefined;
@@ -665,9 +654,9 @@ export class HttpsPool implements Transport, ResizablePool {
         path: options.path,
         headersTimeout: ctx.headersTimeoutMs,
         bodyTimeout: ctx.bodyTimeoutMs,
-        ...(headers === undefined ? {} : { headers }),
-        ...(options.body === undefined ? {} : { body: options.body as NonNullable<Dispatcher.DispatchOptions['body']> }),
       };
+      if (headers !== undefined) dispatchOptions.headers = headers;
+      if (options.body !== undefined) dispatchOptions.body = options.body as NonNullable<Dispatcher.DispatchOptions['body']>;
       connection.dispatch(dispatchOptions, exchange);
     });
   }

@@ -1,0 +1,42 @@
+import type { ResponseData, ResponseHeaders, ResponseMeta } from '@berth/core-types';
+import { dumpBody, readAll } from './response-body.js';
+import type { ResponseBody } from './response-body.js';
+
+/**
+ * A response whose head arrived. A class rather than an object of closures: one allocation
+ * per response on the hot path, the helpers shared on the prototype.
+ */
+export class PoolResponse implements ResponseData {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  readonly body: ResponseBody;
+  readonly meta: ResponseMeta;
+
+  constructor(status: number, headers: ResponseHeaders, body: ResponseBody, meta: ResponseMeta) {
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+    this.meta = meta;
+  }
+
+  /** Reads the whole body as UTF-8. */
+  async text(): Promise<string> {
+    return (await readAll(this.body)).toString('utf8');
+  }
+
+  /** Reads the whole body and parses it as JSON. */
+  async json<T = unknown>(): Promise<T> {
+    return JSON.parse(await this.text()) as T;
+  }
+
+  /** Reads the whole body into an `ArrayBuffer`. */
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await readAll(this.body);
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+
+  /** Discards the rest of the body so the connection can be reused. */
+  dump(): Promise<void> {
+    return dumpBody(this.body);
+  }
+}
