@@ -8,9 +8,13 @@ import { redactFields } from './redact.js';
  * Structural, so this package needs no runtime dependency on pino.
  */
 export interface PinoLike {
+  /** Level 20. */
   debug(fields: Record<string, unknown>, message: string): void;
+  /** Level 30. */
   info(fields: Record<string, unknown>, message: string): void;
+  /** Level 40. */
   warn(fields: Record<string, unknown>, message: string): void;
+  /** Level 50. */
   error(fields: Record<string, unknown>, message: string): void;
 }
 

@@ -132,7 +132,7 @@ export const DEFAULT_REDACTED_HEADERS: readonly string[] = [
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const METRIC_PREFIX = { regex: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, expected: 'a Prometheus name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*' };
 
-/** {@link CollectMetricsOptions} with defaults filled in. */
+/** {@link CollectMetricsOptions} with defaults filled in (fields as documented there). */
 export interface ResolvedCollectOptions {
   readonly registry: Registry;
   readonly prefix: string;
@@ -144,7 +144,7 @@ export interface ResolvedCollectOptions {
   readonly exemplars: boolean;
 }
 
-/** {@link TraceRequestsOptions} with defaults filled in. */
+/** {@link TraceRequestsOptions} with defaults filled in; `redacted` = the default names plus `redactHeaders`, lower-cased. */
 export interface ResolvedTraceOptions {
   readonly tracerProvider: TracerProvider | undefined;
   readonly propagator: TextMapPropagator | undefined;
@@ -154,7 +154,7 @@ export interface ResolvedTraceOptions {
   readonly logger: Logger;
 }
 
-/** {@link ConsoleLoggerOptions} with defaults filled in. */
+/** {@link ConsoleLoggerOptions} with defaults filled in; `console` stays undefined for the global one. */
 export interface ResolvedLoggerOptions {
   readonly redacted: ReadonlySet<string>;
   readonly level: LogLevel;
