@@ -8,15 +8,20 @@ import { createPeakEwma } from './peak-ewma.js';
 import type { PeakEwma } from './peak-ewma.js';
 import type { Candidate } from './selector.js';
 
-/** Why the router aborted one of its own attempts. */
-export type AbortCause = 'caller' | 'ejected' | 'attempt-timeout' | 'hedge-lost' | 'closed';
+/** Why the router stopped waiting for one of its own attempts. */
+export type CutCause = 'ejected' | 'attempt-timeout' | 'hedge-lost';
 
-/** One attempt in flight to a region, abortable by the router. */
+/**
+ * One attempt in flight to a region. The router can `cut` it: stop waiting at once (and abort it
+ * when the attempt has its own controller; otherwise its late response is dumped). A per-attempt
+ * `AbortController` costs microseconds in Node, more than the whole routing decision, so only
+ * hedged and `attemptTimeoutMs` attempts get one.
+ */
 export interface LiveAttempt {
-  readonly controller: AbortController;
   /** Only replayable attempts are cut when their region is ejected. */
   readonly replayable: boolean;
-  cause: AbortCause | undefined;
+  /** Ends the attempt now with `cause`; no-op once it has settled. */
+  cut(cause: CutCause): void;
 }
 
 /** @internal The router's record of one region: estimator, health, counters and timers. */

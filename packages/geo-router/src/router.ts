@@ -13,6 +13,7 @@ import type {
   LifecycleState,
   RequestOptions,
   ResponseData,
+  ResponseMeta,
   TimerHandle,
   Transport,
   TransportStats,
@@ -38,7 +39,7 @@ import { observePeakEwma, readPeakEwma } from './peak-ewma.js';
 import { pickLevel, priorityLoads } from './priority.js';
 import type { LevelHealth } from './priority.js';
 import { Region } from './region.js';
-import type { AbortCause, LiveAttempt } from './region.js';
+import type { LiveAttempt } from './region.js';
 import { createPreference, lowestCost, pickP2c, updatePreference } from './selector.js';
 import type { Preference } from './selector.js';
 
@@ -149,6 +150,51 @@ function dumpQuietly(response: ResponseData): void {
 }
 
 /**
+ * The response of the region that answered, with `meta.region` and `meta.attempts` (the
+ * router's attempts before it plus the region transport's own). Methods delegate, so a
+ * transport's response class keeps its `this`.
+ */
+class RoutedResponse implements ResponseData {
+  readonly #inner: ResponseData;
+  readonly status: number;
+  readonly headers: ResponseData['headers'];
+  readonly body: ResponseData['body'];
+  readonly meta: ResponseMeta;
+
+  constructor(inner: ResponseData, region: string, attempts: number) {
+    this.#inner = inner;
+    this.status = inner.status;
+    this.headers = inner.headers;
+    this.body = inner.body;
+    const m = inner.meta;
+    this.meta = {
+      protocol: m.protocol,
+      reused: m.reused,
+      connectionId: m.connectionId,
+      region,
+      attempts: attempts - 1 + m.attempts,
+      timings: m.timings,
+    };
+  }
+
+  text(): Promise<string> {
+    return this.#inner.text();
+  }
+
+  json<T = unknown>(): Promise<T> {
+    return this.#inner.json<T>();
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.#inner.arrayBuffer();
+  }
+
+  dump(): Promise<void> {
+    return this.#inner.dump();
+  }
+}
+
+/**
  * Sends each request to the best region and fails over without losing idempotent work.
  * A {@link Transport} over one transport per region; build it with {@link createGeoRouter}.
  */
@@ -159,6 +205,9 @@ export class GeoRouter implements Transport {
   readonly #fallback: Region | undefined;
   /** Distinct priorities of the non-fallback regions, ascending. */
   readonly #levels: readonly number[];
+  /** Non-fallback regions of each level (same order as `#levels`), and those selectable now. */
+  readonly #levelRegions: readonly (readonly Region[])[];
+  #levelHealthy: readonly (readonly Region[])[] = [];
   readonly #preferences: Map<number, Preference> = new Map();
   readonly #identity: ComponentIdentity;
   readonly #hedgeBudget: HedgeBudget = createHedgeBudget();
@@ -167,6 +216,8 @@ export class GeoRouter implements Transport {
   #current: Region | undefined;
   /** The region unrestricted requests take without any computation, when one does. */
   #fastPick: Region | undefined;
+  /** `p2c`: the regions unrestricted requests choose two from, when the top level keeps all traffic. */
+  #p2cPool: readonly Region[] | undefined;
   #panic = false;
   #sweepTimer: TimerHandle | undefined;
   #requests = 0;
@@ -183,6 +234,7 @@ export class GeoRouter implements Transport {
     this.#fallback = options.fallbackRegion === undefined ? undefined : this.#byName.get(options.fallbackRegion);
     this.#levels = [...new Set(this.#regions.filter((r) => r !== this.#fallback).map((r) => r.priority))].sort((a, b) => a - b);
     for (const level of this.#levels) this.#preferences.set(level, createPreference());
+    this.#levelRegions = this.#levels.map((level) => this.#regions.filter((r) => r !== this.#fallback && r.priority === level));
     this.#identity = { kind: 'geo-router', name: options.name };
     this.#probing = options.probe !== undefined;
     this.#refresh(undefined);
@@ -204,19 +256,7 @@ export class GeoRouter implements Transport {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new RouterInternalError(String(error)));
     }
-    this.#requests += 1;
-    this.#inFlight += 1;
-    return this.#route(plan).then(
-      (response) => {
-        this.#inFlight -= 1;
-        return response;
-      },
-      (error: unknown) => {
-        this.#inFlight -= 1;
-        this.#errors += 1;
-        throw error;
-      },
-    );
+    return this.#route(plan);
   }
 
   /** The latency estimate of `region` in ms (Peak-EWMA of time to headers), or `undefined` for an unknown name. */
@@ -346,6 +386,19 @@ export class GeoRouter implements Transport {
   // ---------------------------------------------------------------- routing
 
   async #route(plan: RequestPlan): Promise<ResponseData> {
+    this.#requests += 1;
+    this.#inFlight += 1;
+    try {
+      return await this.#routeAttempts(plan);
+    } catch (error) {
+      this.#errors += 1;
+      throw error;
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+
+  async #routeAttempts(plan: RequestPlan): Promise<ResponseData> {
     const tried: Region[] = [];
     let attempts = 0;
     let next = this.#select(plan, tried);
@@ -423,23 +476,19 @@ export class GeoRouter implements Transport {
   }
 
   #finish(result: { readonly region: Region; readonly response: ResponseData }, attempts: number): ResponseData {
-    const inner = result.response;
-    const meta = { ...inner.meta, region: result.region.name, attempts: attempts - 1 + inner.meta.attempts };
-    return {
-      status: inner.status,
-      headers: inner.headers,
-      body: inner.body,
-      text: () => inner.text(),
-      json: <T>() => inner.json<T>(),
-      arrayBuffer: () => inner.arrayBuffer(),
-      dump: () => inner.dump(),
-      meta,
-    };
+    return new RoutedResponse(result.response, result.region.name, attempts);
   }
 
   /** The first region of a request; throws `ERR_BERTH_REGION_UNAVAILABLE` when there is none. */
   #select(plan: RequestPlan, tried: readonly Region[]): Region {
-    if (plan.allowed === this.#regions && this.#fastPick !== undefined) return this.#fastPick;
+    if (plan.allowed === this.#regions) {
+      if (this.#fastPick !== undefined) return this.#fastPick;
+      const pool = this.#p2cPool;
+      if (pool !== undefined) {
+        const pick = this.#pickP2c(pool);
+        if (pick !== undefined) return pick;
+      }
+    }
     const region = this.#candidate(plan, tried);
     if (region !== undefined) return region;
     const first = plan.allowed[0];
@@ -506,16 +555,20 @@ export class GeoRouter implements Transport {
     switch (this.#o.strategy) {
       case 'ordered':
         return inLevel[0];
-      case 'p2c': {
-        const now = this.#o.clock.now();
-        const tau = this.#o.decayMs;
-        return pickP2c(inLevel, this.#o.random.next(), this.#o.random.next(), (r) => readPeakEwma(r.ewma, now, tau));
-      }
+      case 'p2c':
+        return this.#pickP2c(inLevel);
       case 'lowest-latency': {
         const preferred = this.#preferences.get(level)?.preferred;
         return inLevel.find((r) => r.name === preferred) ?? lowestMeasured(inLevel);
       }
     }
+  }
+
+  #pickP2c(regions: readonly Region[]): Region | undefined {
+    const now = this.#o.clock.now();
+    const tau = this.#o.decayMs;
+    const random = this.#o.random;
+    return pickP2c(regions, random.next(), random.next(), (r) => readPeakEwma(r.ewma, now, tau));
   }
 
   // ---------------------------------------------------------------- attempts
@@ -526,89 +579,110 @@ export class GeoRouter implements Transport {
 
   /**
    * One attempt to one region. Resolves (never rejects) with the response or the classified
-   * failure, after feeding the estimator and outlier detection. `hedgeSlot` lets a hedge race
-   * abort the loser.
+   * failure, after feeding the estimator and outlier detection. `hedgeSlot` receives the
+   * attempt's handle so a hedge race can cut the loser.
    */
-  async #send(plan: RequestPlan, region: Region, attempt: number, hedgeSlot: ((live: LiveAttempt) => void) | undefined): Promise<AttemptResult> {
+  #send(plan: RequestPlan, region: Region, attempt: number, hedgeSlot: ((live: LiveAttempt) => void) | undefined): Promise<AttemptResult> {
     const clock = this.#o.clock;
     const start = clock.now();
     let options = plan.inner;
-    if (plan.deadline !== undefined) {
+    // The first attempt passes the caller's options through untouched (the overall deadline is
+    // its own timeoutMs); later ones get what is left of it.
+    if (attempt > 1 && plan.deadline !== undefined) {
       const remaining = plan.deadline - start;
       if (remaining <= 0) {
         const error = new RouterTimeoutError(`request to ${plan.options.path} timed out after ${plan.options.timeoutMs} ms`, {
           timeoutMs: plan.options.timeoutMs,
           attempt,
         });
-        return { t: 'error', region, error, failure: CALLER_FAILURE };
+        return Promise.resolve({ t: 'error', region, error, failure: CALLER_FAILURE });
       }
       options = { ...options, timeoutMs: remaining };
     }
-    // An attempt the router may need to cut (failover on ejection, attempt timeout, hedge loser)
-    // gets its own controller linked to the caller's signal; others keep the caller's signal.
-    let live: LiveAttempt | undefined;
-    let timer: TimerHandle | undefined;
+    const timeoutMs = plan.replayable ? this.#o.attemptTimeoutMs : undefined;
+    let controller: AbortController | undefined;
     let unlink: (() => void) | undefined;
-    if (plan.replayable || hedgeSlot !== undefined) {
-      const controller = new AbortController();
-      const entry: LiveAttempt = { controller, replayable: plan.replayable, cause: undefined };
-      live = entry;
+    let callerAborted = false;
+    if (hedgeSlot !== undefined || timeoutMs !== undefined) {
+      const own = new AbortController();
+      controller = own;
       const outer = plan.options.signal;
       if (outer !== undefined) {
-        if (outer.aborted) entry.cause = 'caller';
         const onAbort = (): void => {
-          entry.cause ??= 'caller';
-          controller.abort(outer.reason);
+          callerAborted = true;
+          own.abort(outer.reason);
         };
-        outer.addEventListener('abort', onAbort, { once: true });
-        unlink = () => outer.removeEventListener('abort', onAbort);
+        if (outer.aborted) onAbort();
+        else {
+          outer.addEventListener('abort', onAbort, { once: true });
+          unlink = () => outer.removeEventListener('abort', onAbort);
+        }
       }
-      if (this.#o.attemptTimeoutMs !== undefined && plan.replayable) {
-        timer = clock.setTimeout(() => {
-          entry.cause ??= 'attempt-timeout';
-          controller.abort();
-        }, this.#o.attemptTimeoutMs);
-      }
-      options = { ...options, signal: controller.signal };
-      region.live.add(entry);
-      hedgeSlot?.(entry);
-      if (entry.cause === 'caller') controller.abort(outer?.reason);
+      options = { ...options, signal: own.signal };
     }
     region.pending += 1;
     region.requests += 1;
-    try {
-      const response = await region.transport.request(options);
-      const now = clock.now();
-      this.#onResponse(region, response.status, now - start, now);
-      if (unlink !== undefined) {
-        // The caller's signal must still abort the body stream, so the link lives until it ends.
-        response.body.once('close', unlink);
-        unlink = undefined;
-      }
-      return { t: 'response', region, response };
-    } catch (error) {
-      const now = clock.now();
-      const cause: AbortCause | undefined = live?.cause;
-      if (cause === 'attempt-timeout') {
-        const timeout = new AttemptTimeoutError(
-          `no response head from region ${region.name} within ${this.#o.attemptTimeoutMs} ms`,
-          { cause: error, region: region.name, attemptTimeoutMs: this.#o.attemptTimeoutMs },
-        );
-        this.#onFailure(region, classifyFailure(timeout.code), now - start, now);
-        return { t: 'error', region, error: timeout, failure: classifyFailure(timeout.code) };
-      }
-      if (cause === 'ejected' || cause === 'hedge-lost' || cause === 'closed') {
-        region.pending -= 1;
-        return { t: 'error', region, error, failure: REGION_CUT };
-      }
-      const failure = cause === 'caller' ? CALLER_FAILURE : classifyFailure(isBerthError(error) ? error.code : undefined);
-      this.#onFailure(region, failure, now - start, now);
-      return { t: 'error', region, error, failure };
-    } finally {
-      if (live !== undefined) region.live.delete(live);
-      clock.clearTimeout(timer);
-      unlink?.();
-    }
+    return new Promise<AttemptResult>((resolve) => {
+      let settled = false;
+      let timer: TimerHandle | undefined;
+      const settle = (): void => {
+        settled = true;
+        region.live.delete(live);
+        clock.clearTimeout(timer);
+      };
+      const live: LiveAttempt = {
+        replayable: plan.replayable,
+        cut: (cause) => {
+          if (settled) return;
+          settle();
+          unlink?.();
+          controller?.abort();
+          const now = clock.now();
+          if (cause === 'attempt-timeout') {
+            const error = new AttemptTimeoutError(`no response head from region ${region.name} within ${timeoutMs} ms`, {
+              region: region.name,
+              attemptTimeoutMs: timeoutMs,
+            });
+            const failure = classifyFailure(error.code);
+            this.#onFailure(region, failure, now - start, now);
+            resolve({ t: 'error', region, error, failure });
+            return;
+          }
+          // Ejected or out-raced: the region's health was judged elsewhere.
+          region.pending -= 1;
+          const error = new RegionUnavailableError(`region ${region.name} ${cause === 'ejected' ? 'was ejected' : 'lost the hedge race'} while the request waited`, {
+            regions: [region.name],
+          });
+          resolve({ t: 'error', region, error, failure: REGION_CUT });
+        },
+      };
+      region.live.add(live);
+      hedgeSlot?.(live);
+      if (timeoutMs !== undefined) timer = clock.setTimeout(() => live.cut('attempt-timeout'), timeoutMs);
+      region.transport.request(options).then(
+        (response) => {
+          if (settled) {
+            dumpQuietly(response);
+            return;
+          }
+          settle();
+          const now = clock.now();
+          this.#onResponse(region, response.status, now - start, now);
+          // The caller's signal must still abort the body stream, so the link lives until it ends.
+          if (unlink !== undefined) response.body.once('close', unlink);
+          resolve({ t: 'response', region, response });
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settle();
+          unlink?.();
+          const now = clock.now();
+          const failure = callerAborted ? CALLER_FAILURE : classifyFailure(isBerthError(error) ? error.code : undefined);
+          this.#onFailure(region, failure, now - start, now);
+          resolve({ t: 'error', region, error, failure });
+        },
+      );
+    });
   }
 
   /**
@@ -634,12 +708,7 @@ export class GeoRouter implements Transport {
       const finish = (result: AttemptResult): void => {
         settled = true;
         clock.clearTimeout(timer);
-        for (const [region, slot] of slots) {
-          if (region !== result.region && slot.cause === undefined) {
-            slot.cause = 'hedge-lost';
-            slot.controller.abort();
-          }
-        }
+        for (const [region, slot] of slots) if (region !== result.region) slot.cut('hedge-lost');
         if (earlierFailure !== undefined && earlierFailure !== result && earlierFailure.t === 'response') {
           dumpQuietly(earlierFailure.response);
         }
@@ -729,7 +798,7 @@ export class GeoRouter implements Transport {
   #afterOutcome(region: Region, verdict: OutcomeVerdict, now: number, sampleMs?: number): void {
     if (verdict.t === 'eject') this.#eject(region, verdict.reason, now);
     else if (verdict.t === 'restore') this.#restore(region, sampleMs, now);
-    else if (this.#o.strategy === 'lowest-latency') this.#refresh(undefined);
+    else if (this.#o.strategy === 'lowest-latency') this.#refresh(undefined, false);
     if (channels.estimate.hasSubscribers) {
       const message: GeoEstimateMessage = {
         component: this.#identity,
@@ -766,12 +835,7 @@ export class GeoRouter implements Transport {
     region.ejectTimer = this.#o.clock.setTimeout(() => this.#endEjection(region), durationMs);
     region.ejectTimer.unref();
     // "A region being ejected" fails over what is still waiting on it, if it may be replayed.
-    for (const live of region.live) {
-      if (live.replayable && live.cause === undefined) {
-        live.cause = 'ejected';
-        live.controller.abort();
-      }
-    }
+    for (const live of region.live) if (live.replayable) live.cut('ejected');
     if (channels.ejected.hasSubscribers) {
       const message: GeoEjectedMessage = {
         component: this.#identity,
@@ -819,15 +883,20 @@ export class GeoRouter implements Transport {
    * Recomputes the preferred region of each level, the region unrestricted traffic goes to,
    * and the fast path; publishes `region-switch` when the latter changed.
    */
-  #refresh(cause: 'ejected' | 'restored' | undefined): void {
+  #refresh(cause: 'ejected' | 'restored' | undefined, healthChanged = true): void {
     const now = this.#o.clock.now();
     let top: Region | undefined;
     let topLevelHealthy = 0;
     let topLevelTotal = 0;
+    let topHealthy: readonly Region[] = [];
     let faster = false;
-    for (const level of this.#levels) {
-      const inLevel = this.#regions.filter((r) => r !== this.#fallback && r.priority === level);
-      const healthy = inLevel.filter((r) => r.selectable(this.#probing));
+    if (healthChanged) {
+      this.#levelHealthy = this.#levelRegions.map((inLevel) => inLevel.filter((r) => r.selectable(this.#probing)));
+    }
+    for (let i = 0; i < this.#levels.length; i += 1) {
+      const level = this.#levels[i] as number;
+      const inLevel = this.#levelRegions[i] as readonly Region[];
+      const healthy = this.#levelHealthy[i] as readonly Region[];
       if (this.#o.strategy === 'lowest-latency') {
         const preference = this.#preferences.get(level) as Preference;
         const change = updatePreference(preference, healthy, now, this.#o.switchMarginPct, this.#o.switchAfterMs);
@@ -837,6 +906,7 @@ export class GeoRouter implements Transport {
         top = healthy[0];
       }
       if (topLevelTotal === 0 && healthy.length > 0) {
+        topHealthy = healthy;
         topLevelHealthy = healthy.length;
         topLevelTotal = inLevel.length;
       }
@@ -857,6 +927,7 @@ export class GeoRouter implements Transport {
     // The fast path holds when the top level keeps all traffic (Envoy spill gives it 100 %).
     const keepsAll = this.#levels.length === 1 || (this.#o.overProvisioningFactor * topLevelHealthy) / Math.max(1, topLevelTotal) >= 1;
     this.#fastPick = this.#o.strategy !== 'p2c' && anyHealthy && keepsAll && !this.#panic ? top : undefined;
+    this.#p2cPool = this.#o.strategy === 'p2c' && anyHealthy && keepsAll ? topHealthy : undefined;
     if (this.#o.strategy === 'p2c' && anyHealthy) top = undefined;
     const previous = this.#current;
     if (top === previous) return;

@@ -55,8 +55,14 @@ export function updatePreference(
   // A measured region beats a guess: an unmeasured one (still at the prior) cannot challenge a
   // measured preferred region, nor be adopted over a measured one — a 30 ms prior must not pull
   // traffic off a region known to answer in 40 ms.
-  const measured = candidates.filter((c) => c.measured);
-  const best = lowestCost(measured.length > 0 && current?.measured !== false ? measured : candidates);
+  // One pass, no allocation: this runs on every sample.
+  let bestAny: Candidate | undefined;
+  let bestMeasured: Candidate | undefined;
+  for (const c of candidates) {
+    if (bestAny === undefined || c.costMs < bestAny.costMs) bestAny = c;
+    if (c.measured && (bestMeasured === undefined || c.costMs < bestMeasured.costMs)) bestMeasured = c;
+  }
+  const best = bestMeasured !== undefined && current?.measured !== false ? bestMeasured : bestAny;
   if (best === undefined) return undefined;
   if (current === undefined) {
     const reason = state.preferred === undefined ? 'initial' : 'unavailable';
