@@ -22,6 +22,12 @@ describe('sessionLifetimeSeconds', () => {
     expect(sessionLifetimeSeconds(der)).toBe(7200);
   });
 
+  it('reads the session inside the envelope Node 22 puts around the DER', () => {
+    const der = tlv(0x30, concat(int(1), explicit(2, int(7200)), explicit(9, int(60))));
+    const envelope = new TextEncoder().encode('\0nodejs:tls:session:1\0\0\tlocalhost');
+    expect(sessionLifetimeSeconds(concat(envelope, der))).toBe(60);
+  });
+
   it('returns undefined for anything that is not a readable session', () => {
     expect(sessionLifetimeSeconds(new Uint8Array())).toBeUndefined();
     expect(sessionLifetimeSeconds(Uint8Array.of(0x04, 0x00))).toBeUndefined();

@@ -42,6 +42,19 @@ function readUnsigned(der: Uint8Array, tlv: Tlv): number | undefined {
   return value;
 }
 
+/**
+ * Where the DER `SSL_SESSION` starts. Node 20 hands out the bare DER; Node 22 prefixes it
+ * with its own envelope (`\0nodejs:tls:session:1\0` and the server name), so look for the
+ * SEQUENCE that runs exactly to the end of the buffer.
+ */
+function derStart(session: Uint8Array): number {
+  if (session[0] === 0x30) return 0;
+  for (let i = 1; i < Math.min(session.length, 512); i += 1) {
+    if (session[i] === 0x30 && readTlv(session, i)?.end === session.length) return i;
+  }
+  return 0;
+}
+
 const TIMEOUT_TAG = 0xa2;
 const TICKET_LIFETIME_HINT_TAG = 0xa9;
 
@@ -51,7 +64,7 @@ const TICKET_LIFETIME_HINT_TAG = 0xa9;
  * neither can be read.
  */
 export function sessionLifetimeSeconds(session: Uint8Array): number | undefined {
-  const outer = readTlv(session, 0);
+  const outer = readTlv(session, derStart(session));
   if (outer?.tag !== 0x30) return undefined;
   let timeout: number | undefined;
   let hint: number | undefined;
