@@ -152,3 +152,28 @@ describe('request events and bodies', () => {
     await expect(p.ready()).resolves.toBeUndefined();
   });
 });
+
+describe('dns rotation', () => {
+  it('rotates new connections across the A records of a name (undici dns interceptor)', async () => {
+    const s = await server({ host: '0.0.0.0' });
+    const inner = createTestConnector({ ca: (await testPki()).ca.cert });
+    const dialled: string[] = [];
+    const p = createHttpsPool(`https://localhost:${s.port}`, {
+      minIdle: 0,
+      maxConnections: 4,
+      tls: { ...inner, connect: (target) => (dialled.push(target.host), inner.connect(target)), handshakeInfo: (sock) => inner.handshakeInfo(sock) },
+      dns: {
+        lookup: (_origin, _opts, cb) =>
+          cb(null, [
+            { address: '127.0.0.1', family: 4, ttl: 60_000 },
+            { address: '127.0.0.2', family: 4, ttl: 60_000 },
+          ]),
+      },
+    });
+    cleanups.push(() => p.close());
+    const all = await Promise.all([1, 2, 3, 4].map((i) => p.request({ path: `/${i}` })));
+    for (const r of all) await r.dump();
+    expect(new Set(dialled)).toEqual(new Set(['127.0.0.1', '127.0.0.2']));
+    expect(dialled.filter((h) => h === '127.0.0.1')).toHaveLength(2);
+  });
+});
