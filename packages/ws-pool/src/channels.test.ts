@@ -1,8 +1,8 @@
 import { WS_CHANNELS } from '@berth/core-types';
 import type { WsRotationMessage } from '@berth/core-types';
 import type { WebSocket } from 'ws';
-import { describe, expect, it, vi } from 'vitest';
-import { collect, pool, server, track } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { collect, pool, server, track, eventually } from '../test/fixtures.js';
 import { manualClock } from '../test/manual-clock.js';
 
 /**
@@ -64,7 +64,7 @@ describe('channels', () => {
       for await (const value of ticks) received.push(value);
     })();
     await p.ready();
-    await vi.waitFor(() => expect(subscribers.get('ticks')?.size).toBe(1));
+    await eventually(() => expect(subscribers.get('ticks')?.size).toBe(1));
     let sent = 0;
     const sends: Array<Promise<unknown>> = [];
     const producer = setInterval(() => {
@@ -72,18 +72,18 @@ describe('channels', () => {
       sends.push(ticks.send((sent += 1)));
     }, 1);
     track({ close: () => Promise.resolve(clearInterval(producer)) });
-    await vi.waitFor(() => expect(received.length).toBeGreaterThan(20));
+    await eventually(() => expect(received.length).toBeGreaterThan(20));
     const before = ticks.socketId();
     clock.advance(60_000);
-    await vi.waitFor(() => expect(rotations).toHaveLength(1));
+    await eventually(() => expect(rotations).toHaveLength(1));
     const atRotation = received.length;
-    await vi.waitFor(() => expect(received.length).toBeGreaterThan(atRotation + 20));
+    await eventually(() => expect(received.length).toBeGreaterThan(atRotation + 20));
     clearInterval(producer);
     await Promise.all(sends);
     expect(ticks.socketId()).not.toBe(before);
     expect(rotations[0]).toMatchObject({ oldSocketId: before, newSocketId: ticks.socketId(), channelsMoved: 1, reason: 'max-age' });
     expect(s.totalSockets()).toBe(2);
-    await vi.waitFor(() => expect(s.sockets()).toHaveLength(1));
+    await eventually(() => expect(s.sockets()).toHaveLength(1));
     // Inbound: contiguous, no gap and no duplicate across the two sockets.
     const first = received[0] as number;
     expect(received).toEqual(Array.from({ length: received.length }, (_, i) => first + i));
@@ -120,7 +120,7 @@ describe('channels', () => {
     const iterator = channel[Symbol.asyncIterator]();
     const values = [(await iterator.next()).value, (await iterator.next()).value, (await iterator.next()).value];
     expect(values).toEqual([1, 2, 3]);
-    await vi.waitFor(() => expect(channel.stats().duplicates).toBe(2));
+    await eventually(() => expect(channel.stats().duplicates).toBe(2));
     expect(p.channelStats()).toEqual([expect.objectContaining({ name: 'd', received: 3, duplicates: 2 })]);
   });
 
@@ -169,7 +169,7 @@ describe('channels', () => {
     await p.ready();
     const channel = p.channel('a');
     const first = channel.socketId();
-    await vi.waitFor(() => expect(p.stats().sockets.errored).toBe(1));
+    await eventually(() => expect(p.stats().sockets.errored).toBe(1));
     expect(channel.socketId()).not.toBe(first);
     await expect(channel.send('still here')).resolves.toBe('written');
     await s.waitForMessages((r) => r.some((m) => m.data === '{"c":"a","d":"still here"}'));
@@ -186,7 +186,7 @@ describe('channels', () => {
     await p.rotate();
     expect(a.socketId()).not.toBe(before);
     expect(rotations).toEqual([expect.objectContaining({ reason: 'manual', channelsMoved: 1 })]);
-    await vi.waitFor(() => expect([...(subscribers.get('a') ?? [])]).toHaveLength(1));
+    await eventually(() => expect([...(subscribers.get('a') ?? [])]).toHaveLength(1));
     expect(p.stats().rotations).toBe(1);
   });
 
@@ -211,7 +211,7 @@ describe('channels', () => {
     const channel = p.channel('slow');
     await p.ready();
     for (let i = 1; i <= 5; i += 1) s.broadcast(JSON.stringify({ c: 'slow', d: i }));
-    await vi.waitFor(() => expect(channel.stats().received).toBe(5));
+    await eventually(() => expect(channel.stats().received).toBe(5));
     expect(channel.stats().overflowed).toBe(3);
     expect(warnings).toHaveLength(1);
     const iterator = channel[Symbol.asyncIterator]();

@@ -1,13 +1,13 @@
 import { startFaultProxy } from '@berth/testkit';
-import { describe, expect, it, vi } from 'vitest';
-import { pool, server, track } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { pool, server, track, eventually } from '../test/fixtures.js';
 import { manualClock } from '../test/manual-clock.js';
 
 describe('close()', () => {
   it('rejects buffered sends with ERR_BERTH_WS_CLOSED, closes every socket and is idempotent', async () => {
     const s = await server();
     const p = await pool(s.url, { size: 2, clock: manualClock(), onOpen: () => new Promise<void>(() => undefined) });
-    await vi.waitFor(() => expect(p.stats().sockets.open).toBe(2));
+    await eventually(() => expect(p.stats().sockets.open).toBe(2));
     const pending = p.send('never').then(
       () => undefined,
       (error: unknown) => error,
@@ -29,7 +29,7 @@ describe('close()', () => {
     const s = await server();
     const proxy = track(await startFaultProxy({ host: '127.0.0.1', port: s.port }, { mode: 'blackhole' }));
     const p = await pool(`wss://127.0.0.1:${proxy.port}`, { clock: manualClock() });
-    await vi.waitFor(() => expect(proxy.connectionCount()).toBe(1));
+    await eventually(() => expect(proxy.connectionCount()).toBe(1));
     expect(p.stats().sockets.connecting).toBe(1);
     await p.close();
     expect(p.stats().sockets.closed).toBe(1);
@@ -55,7 +55,7 @@ describe('close()', () => {
     const s = await server();
     s.rejectHandshakes({ status: 503 });
     const p = await pool(s.url, { clock, size: 3, maxConcurrentHandshakes: 1 });
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBeGreaterThanOrEqual(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBeGreaterThanOrEqual(1));
     await p.close();
     expect(p.stats().sockets.closed).toBe(3);
     expect(clock.pending()).toBe(0);

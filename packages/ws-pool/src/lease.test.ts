@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFaultProxy } from '@berth/testkit';
-import { pool, server, track } from '../test/fixtures.js';
+import { pool, server, track, eventually } from '../test/fixtures.js';
 
 describe('exclusive leases', () => {
   it('leases a whole socket apart from the shared ones, and reuses it after release', async () => {
@@ -21,12 +21,12 @@ describe('exclusive leases', () => {
     expect(again.socketId).toBe(lease.socketId);
     expect(s.totalSockets()).toBe(2);
     await again.destroy();
-    await vi.waitFor(() => expect(s.sockets()).toHaveLength(1));
+    await eventually(() => expect(s.sockets()).toHaveLength(1));
   });
 
   it('times out an acquire with ERR_BERTH_ACQUIRE_TIMEOUT when every lease is taken', async () => {
     const s = await server();
-    const p = await pool(s.url, { lease: { max: 1, acquireTimeoutMs: 50 } });
+    const p = await pool(s.url, { lease: { max: 1, acquireTimeoutMs: 1_000 } });
     const held = await p.acquire();
     await expect(p.acquire()).rejects.toMatchObject({ code: 'ERR_BERTH_ACQUIRE_TIMEOUT' });
     await held.release();
@@ -47,7 +47,7 @@ describe('exclusive leases', () => {
     await p.close();
     await expect(lease.send('x')).rejects.toMatchObject({ code: 'ERR_BERTH_WS_CLOSED' });
     await expect(p.acquire()).rejects.toMatchObject({ code: 'ERR_BERTH_WS_CLOSED' });
-    await vi.waitFor(() => expect(s.connectionCount()).toBe(0));
+    await eventually(() => expect(s.connectionCount()).toBe(0));
   });
 });
 
@@ -75,7 +75,7 @@ describe('closing while a lease is being created', () => {
       () => undefined,
       (error: unknown) => error,
     );
-    await vi.waitFor(() => expect(proxy.totalConnections()).toBe(2));
+    await eventually(() => expect(proxy.totalConnections()).toBe(2));
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = Date.now();
     await p.close();

@@ -1,8 +1,8 @@
 import { WS_CHANNELS } from '@berth/core-types';
 import type { WsReconnectMessage, WsStateMessage } from '@berth/core-types';
 import { seededRandom, startFaultProxy } from '@berth/testkit';
-import { describe, expect, it, vi } from 'vitest';
-import { collect, pool, server, track } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { collect, pool, server, track, eventually } from '../test/fixtures.js';
 import { manualClock } from '../test/manual-clock.js';
 
 describe('reconnect after a mass cut', () => {
@@ -13,7 +13,7 @@ describe('reconnect after a mass cut', () => {
     const p = await pool(s.url, { clock, random: seededRandom(7), size: 100, maxConcurrentHandshakes: 8, backoffBaseMs: 1_000 });
     await p.ready();
     s.cutAll();
-    await vi.waitFor(() => expect(reconnects).toHaveLength(100));
+    await eventually(() => expect(reconnects).toHaveLength(100));
     const delays = reconnects.map((r) => r.delayMs);
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...delays)).toBeLessThan(1_000);
@@ -26,9 +26,9 @@ describe('reconnect after a mass cut', () => {
     expect(new Set(delays.map((d) => Math.floor(d))).size).toBeGreaterThan(90);
     // Halfway through the window about half of them are back.
     clock.advance(500);
-    await vi.waitFor(() => expect(s.totalSockets()).toBe(100 + buckets.slice(0, 5).reduce((a, b) => a + b, 0)));
+    await eventually(() => expect(s.totalSockets()).toBe(100 + buckets.slice(0, 5).reduce((a, b) => a + b, 0)));
     clock.advance(500);
-    await vi.waitFor(() => expect(p.stats().sockets.ready).toBe(100));
+    await eventually(() => expect(p.stats().sockets.ready).toBe(100));
     expect(s.totalSockets()).toBe(200);
   });
 
@@ -39,16 +39,16 @@ describe('reconnect after a mass cut', () => {
     const p = await pool(s.url, { clock, backoffBaseMs: 10, minUptimeMs: 5_000 });
     await p.ready();
     s.cutAll();
-    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    await eventually(() => expect(reconnects).toHaveLength(1));
     clock.advance(10);
     await p.ready();
     s.cutAll(); // flapping: up for 0 ms
-    await vi.waitFor(() => expect(reconnects).toHaveLength(2));
+    await eventually(() => expect(reconnects).toHaveLength(2));
     clock.advance(20);
     await p.ready();
     clock.advance(5_000);
     s.cutAll(); // stable for 5 s: counter resets
-    await vi.waitFor(() => expect(reconnects).toHaveLength(3));
+    await eventually(() => expect(reconnects).toHaveLength(3));
     expect(reconnects.map((r) => r.attempt)).toEqual([1, 2, 1]);
   });
 });
@@ -61,7 +61,7 @@ describe('close codes drive retry decisions', () => {
     const channel = p.channel('c');
     await p.ready();
     s.closeAll(1008, 'bad token');
-    await vi.waitFor(() => expect(p.stats().sockets.errored).toBe(1));
+    await eventually(() => expect(p.stats().sockets.errored).toBe(1));
     expect(p.stats().reconnects).toBe(0);
     await expect(channel.send('x')).rejects.toMatchObject({ code: 'ERR_BERTH_WS_CLOSED' });
     await expect(p.ready()).rejects.toMatchObject({ code: 'ERR_BERTH_WS_CLOSED' });
@@ -78,7 +78,7 @@ describe('close codes drive retry decisions', () => {
     const p = await pool(s.url, { clock, retryOnPolicyClose: true });
     await p.ready();
     s.closeAll(1008);
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
   });
 
   it.each([1012, 1013, 1014])('waits at least retryLaterMs after %i (restart / try later)', async (code) => {
@@ -88,7 +88,7 @@ describe('close codes drive retry decisions', () => {
     const p = await pool(s.url, { clock, retryLaterMs: 3_000, backoffBaseMs: 100 });
     await p.ready();
     s.closeAll(code);
-    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    await eventually(() => expect(reconnects).toHaveLength(1));
     expect(reconnects[0]!.closeCode).toBe(code);
     expect(reconnects[0]!.delayMs).toBeGreaterThanOrEqual(3_000);
     expect(reconnects[0]!.delayMs).toBeLessThan(3_100);
@@ -101,7 +101,7 @@ describe('close codes drive retry decisions', () => {
     const p = await pool(s.url, { clock });
     await p.ready();
     s.closeAll(1000);
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
     await p.close();
     expect(states.at(-1)).toMatchObject({ to: 'closed' });
     expect(p.stats().reconnects).toBe(1);
@@ -113,7 +113,7 @@ describe('close codes drive retry decisions', () => {
     s.rejectHandshakes({ status: 429, headers: { 'retry-after': '7' } });
     const reconnects = collect<WsReconnectMessage>(WS_CHANNELS.reconnect);
     const p = await pool(s.url, { clock, backoffBaseMs: 100 });
-    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    await eventually(() => expect(reconnects).toHaveLength(1));
     expect(reconnects[0]!.error).toMatchObject({ code: 'ERR_BERTH_WS_HANDSHAKE' });
     expect(reconnects[0]!.delayMs).toBeGreaterThanOrEqual(7_000);
     expect(reconnects[0]!.delayMs).toBeLessThan(7_100);
@@ -141,11 +141,11 @@ describe('close codes drive retry decisions', () => {
     const waiting = p.ready({ timeoutMs: 5 });
     clock.advance(5);
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
-    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    await eventually(() => expect(reconnects).toHaveLength(1));
     clock.advance(10);
-    await vi.waitFor(() => expect(reconnects).toHaveLength(2));
+    await eventually(() => expect(reconnects).toHaveLength(2));
     clock.advance(20);
-    await vi.waitFor(() => expect(p.stats().sockets.errored).toBe(1));
+    await eventually(() => expect(p.stats().sockets.errored).toBe(1));
     s.rejectHandshakes(undefined);
     p.reconnect();
     await p.ready();
@@ -157,9 +157,9 @@ describe('close codes drive retry decisions', () => {
     const proxy = track(await startFaultProxy({ host: '127.0.0.1', port: s.port }, { mode: 'blackhole' }));
     const reconnects = collect<WsReconnectMessage>(WS_CHANNELS.reconnect);
     const p = await pool(`wss://127.0.0.1:${proxy.port}`, { clock, handshakeTimeoutMs: 2_000 });
-    await vi.waitFor(() => expect(proxy.connectionCount()).toBe(1));
+    await eventually(() => expect(proxy.connectionCount()).toBe(1));
     clock.advance(2_000);
-    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    await eventually(() => expect(reconnects).toHaveLength(1));
     expect(reconnects[0]!.error).toMatchObject({ code: 'ERR_BERTH_WS_HANDSHAKE' });
     expect(p.stats().sockets.backoff).toBe(1);
   });
@@ -170,7 +170,7 @@ describe('close codes drive retry decisions', () => {
     const p = await pool(s.url, { clock, backoffBaseMs: 20_000, random: { next: () => 0.99 } });
     await p.ready();
     s.cutAll();
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
     p.reconnect();
     await p.ready();
     expect(s.totalSockets()).toBe(2);
@@ -182,6 +182,6 @@ describe('close codes drive retry decisions', () => {
     const p = await pool(s.url, { clock, classifyClose: (info) => (info.code === 4500 ? { action: 'stop' } : undefined) });
     await p.ready();
     s.closeAll(4500);
-    await vi.waitFor(() => expect(p.stats().sockets.errored).toBe(1));
+    await eventually(() => expect(p.stats().sockets.errored).toBe(1));
   });
 });

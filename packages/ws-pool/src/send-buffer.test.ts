@@ -1,7 +1,7 @@
 import { WS_CHANNELS } from '@berth/core-types';
 import type { WsMessageLostMessage } from '@berth/core-types';
-import { describe, expect, it, vi } from 'vitest';
-import { collect, deferred, pool, server } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { collect, deferred, pool, server, eventually } from '../test/fixtures.js';
 import { manualClock } from '../test/manual-clock.js';
 import type { WsOpenContext } from './open-context.js';
 
@@ -10,7 +10,7 @@ async function held(options: Parameters<typeof pool>[1] = {}) {
   const s = await server({ echo: false });
   const gate = deferred();
   const p = await pool(s.url, { clock: manualClock(), onOpen: () => gate.promise, ...options });
-  await vi.waitFor(() => expect(p.stats().sockets.open).toBe(1));
+  await eventually(() => expect(p.stats().sockets.open).toBe(1));
   return { s, p, release: gate.resolve };
 }
 
@@ -100,7 +100,7 @@ describe('bounded send buffer', () => {
     await Promise.all(first);
     await s.waitForMessages((r) => r.length === 6);
     s.cutAll();
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
     const second = [prices.send(4), news.send(5)];
     clock.advance(100);
     await Promise.all(second);
@@ -133,11 +133,11 @@ describe('bounded send buffer', () => {
         return undefined;
       },
     });
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
     clock.advance(10);
-    await vi.waitFor(() => expect(p.stats().sockets.open).toBe(1));
+    await eventually(() => expect(p.stats().sockets.open).toBe(1));
     clock.advance(1_000);
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
     clock.advance(20);
     await p.ready();
     expect(calls).toBe(3);

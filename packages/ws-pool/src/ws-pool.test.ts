@@ -2,8 +2,8 @@ import { WS_CHANNELS } from '@berth/core-types';
 import type { WsReconnectMessage } from '@berth/core-types';
 import { startFaultProxy } from '@berth/testkit';
 import type { TestWsServer } from '@berth/testkit';
-import { describe, expect, it, vi } from 'vitest';
-import { collect, pool, server, track } from '../test/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { collect, pool, server, track, eventually } from '../test/fixtures.js';
 import { manualClock } from '../test/manual-clock.js';
 import { createWsPool } from './ws-pool.js';
 
@@ -39,7 +39,7 @@ describe('WsPool basics', () => {
     const s = await server();
     const reconnects = collect<WsReconnectMessage>(WS_CHANNELS.reconnect);
     const p = await pool(s.url, { servername: 'wrong.example', clock: manualClock() });
-    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    await eventually(() => expect(reconnects).toHaveLength(1));
     expect(reconnects[0]!.error).toMatchObject({ code: 'ERR_BERTH_WS_HANDSHAKE' });
     expect(reconnects[0]!.error?.message).toMatch(/wrong\.example|altnames|certificate/i);
     expect(p.stats().sockets.backoff).toBe(1);
@@ -103,7 +103,7 @@ describe('delivery across a cut', () => {
     await p.send('before');
     await s.waitForMessages((r) => r.length === 1);
     s.cutAll();
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
     const later = [p.send('during-1'), p.send('during-2')];
     expect(p.stats().bufferedMessages).toBe(2);
     clock.advance(100);
@@ -131,7 +131,7 @@ describe('heartbeat', () => {
     clock.advance(1_000);
     expect(p.stats().sockets.ready).toBe(1);
     clock.advance(500);
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
     expect(beats).toContainEqual(expect.objectContaining({ timedOut: true }));
     expect(reconnects[0]).toMatchObject({ attempt: 1, closeCode: 1006, error: { code: 'ERR_BERTH_PING_TIMEOUT' } });
   });
@@ -146,7 +146,7 @@ describe('heartbeat', () => {
     // Time jumps past the deadline before the pong could be read: the timer fires 5 s late.
     clock.jump(5_500);
     expect(p.stats().sockets.ready).toBe(1);
-    await vi.waitFor(() => expect(beats).toContainEqual(expect.objectContaining({ timedOut: false })));
+    await eventually(() => expect(beats).toContainEqual(expect.objectContaining({ timedOut: false })));
     clock.advance(100);
     expect(p.stats().sockets.ready).toBe(1);
     expect(s.totalSockets()).toBe(1);
@@ -166,11 +166,11 @@ describe('heartbeat', () => {
     await p.ready();
     clock.advance(1_000);
     s.broadcast('still here');
-    await vi.waitFor(() => expect(frames).toEqual(['still here']));
+    await eventually(() => expect(frames).toEqual(['still here']));
     clock.advance(500);
     expect(p.stats().sockets.ready).toBe(1);
     // The next ping gets neither a pong nor a frame: now the peer is dead.
     clock.advance(1_500);
-    await vi.waitFor(() => expect(p.stats().sockets.backoff).toBe(1));
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
   });
 });

@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { createTestConnector, startWsServer, testPki } from '@berth/testkit';
 import type { TestWsServer } from '@berth/testkit';
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import { createWsPool } from '../src/ws-pool.js';
 import type { WsPool } from '../src/ws-pool.js';
 import type { WsPoolOptions } from '../src/options.js';
@@ -45,4 +45,9 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** `vi.waitFor` with room for a loaded CI box (two cores shared by every package's tests). */
+export function eventually<T>(check: () => T | Promise<T>): Promise<T> {
+  return vi.waitFor(check, { timeout: 10_000, interval: 5 });
 }
