@@ -56,3 +56,366 @@ describe('createH2Multiplexer over TLS', () => {
     expect(stats.sessions[0]?.tls).toMatchObject({ alpn: 'h2' });
   });
 });
+
+describe('stream gate and sessions', () => {
+  it('completes 1000 concurrent requests against maxConcurrentStreams 10 without ever opening more than 10 streams per session', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 10, behaviour: { body: 'x' } });
+    const m = await mux(s, { maxSessions: 3 });
+    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => m.request({ path: `/${i}` }).then((r) => r.text())));
+    expect(results.every((r) => r === 'x')).toBe(true);
+    expect(s.requests).toHaveLength(1000);
+    expect(s.peakStreamsPerSession()).toBeLessThanOrEqual(10);
+    expect(s.peakStreamsPerSession()).toBeGreaterThan(1);
+    expect(s.totalConnections()).toBeLessThanOrEqual(3);
+    const stats = m.stats();
+    expect(stats.sessions.every((x) => x.maxStreams === 10 && x.peerMaxStreams === 10)).toBe(true);
+    expect(stats).toMatchObject({ errors: 0, inFlight: 0, queued: 0, requests: 1000 });
+  });
+
+  it('opens a second session only when every slot of the first is taken, one dial at a time', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 2, behaviour: { delayMs: 30 } });
+    const m = await mux(s, { maxSessions: 2 });
+    const responses = await Promise.all([1, 2, 3, 4, 5].map((i) => m.request({ path: `/${i}` })));
+    await Promise.all(responses.map((r) => r.dump()));
+    expect(s.totalConnections()).toBe(2);
+    expect(new Set(responses.map((r) => r.meta.connectionId)).size).toBe(2);
+    expect(m.stats().sessionsCreated).toBe(2);
+  });
+
+  it('sends queued requests in RFC 9218 urgency order, FIFO within an urgency, with the Priority header', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1 });
+    const m = await mux(s, { maxSessions: 1 });
+    const sent = [
+      m.request({ path: '/a', priority: 7 }),
+      m.request({ path: '/b', priority: 3, incremental: true }),
+      m.request({ path: '/c', priority: 0 }),
+      m.request({ path: '/d', priority: 3 }),
+      m.request({ path: '/e' }),
+    ];
+    expect(m.stats().queuedByUrgency).toEqual([1, 0, 0, 3, 0, 0, 0, 1]);
+    await Promise.all(sent.map(async (p) => (await p).dump()));
+    expect(s.requests.map((r) => r.path)).toEqual(['/c', '/b', '/d', '/e', '/a']);
+    expect(s.requests.map((r) => r.headers['priority'])).toEqual(['u=0', 'u=3, i', 'u=3', undefined, 'u=7']);
+  });
+
+  it('fails fast with ERR_BERTH_QUEUE_FULL beyond maxQueued, and times queued requests out with ERR_BERTH_ACQUIRE_TIMEOUT', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1, behaviour: { delayMs: 300 } });
+    const m = await mux(s, { maxSessions: 1, maxQueued: 2, acquireTimeoutMs: 50 });
+    const first = m.request({ path: '/1' });
+    const second = m.request({ path: '/2' });
+    await expect(m.request({ path: '/3' })).rejects.toMatchObject({ code: 'ERR_BERTH_QUEUE_FULL' });
+    await expect(second).rejects.toMatchObject({ code: 'ERR_BERTH_ACQUIRE_TIMEOUT' });
+    await (await first).dump();
+    expect(m.stats()).toMatchObject({ rejected: 1, errors: 2, queued: 0 });
+  });
+
+  it('lowers the stream cap when the server lowers SETTINGS_MAX_CONCURRENT_STREAMS', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 50 });
+    const m = await mux(s);
+    await (await m.request({ path: '/' })).dump();
+    s.setMaxConcurrentStreams(3);
+    await expect.poll(() => m.stats().sessions[0]?.maxStreams).toBe(3);
+    const all = await Promise.all(Array.from({ length: 20 }, () => m.request({ path: '/', headers: behave({ delayMs: 5 }) })));
+    await Promise.all(all.map((r) => r.dump()));
+    expect(m.stats().capacity).toBeLessThanOrEqual(3 * 4);
+  });
+});
+
+describe('GOAWAY and REFUSED_STREAM', () => {
+  it('loses none of 500 in-flight idempotent requests when the server sends GOAWAY in the middle', async () => {
+    let seen = 0;
+    const s: TestServer = await server({
+      protocol: 'h2c',
+      behaviour: () => {
+        seen += 1;
+        if (seen === 250) setImmediate(() => s.goaway());
+        return { delayMs: 20, body: 'ok' };
+      },
+    });
+    const m = await mux(s, { maxSessions: 2, maxConcurrentStreams: 300 });
+    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => m.request({ path: `/${i}` }).then((r) => r.text())));
+    expect(results.filter((r) => r === 'ok')).toHaveLength(500);
+    const stats = m.stats();
+    expect(stats.goaways).toBeGreaterThanOrEqual(1);
+    expect(stats.errors).toBe(0);
+    expect(s.totalConnections()).toBeGreaterThan(1);
+    expect(new Set(s.requests.map((r) => r.path)).size).toBe(500);
+  });
+
+  it('replays streams above the last-stream-id on a new session and never reuses the one that sent GOAWAY', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s);
+    const first = await m.request({ path: '/first', headers: behave({ goawayAfter: true }) });
+    await first.dump();
+    await expect.poll(() => m.stats().goaways).toBe(1);
+    const second = await m.request({ path: '/second' });
+    await second.dump();
+    expect(second.meta.connectionId).not.toBe(first.meta.connectionId);
+    await expect.poll(() => m.stats().sessionsClosed).toMatchObject({ goaway: 1 });
+  });
+
+  it('retries a REFUSED_STREAM once and succeeds', async () => {
+    let n = 0;
+    const s = await server({ protocol: 'h2c', behaviour: () => ((n += 1) === 1 ? { refuseStream: true } : { body: 'second' }) });
+    const m = await mux(s);
+    const res = await m.request({ path: '/', method: 'POST', body: 'payload' });
+    expect(await res.text()).toBe('second');
+    expect(res.meta.attempts).toBe(2);
+    expect(s.requests.map((r) => r.body)).toEqual(['payload', 'payload']);
+    expect(m.stats().retries['refused-stream']).toBe(1);
+  });
+
+  it('fails with ERR_BERTH_REFUSED_STREAM when the retry is refused too', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { refuseStream: true } });
+    const m = await mux(s);
+    await expect(m.request({ path: '/' })).rejects.toMatchObject({ code: 'ERR_BERTH_REFUSED_STREAM' });
+    expect(s.requests).toHaveLength(2);
+  });
+
+  it('does not replay a streamed body that was refused', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { refuseStream: true } });
+    const m = await mux(s);
+    await expect(m.request({ path: '/', method: 'PUT', body: Readable.from([Buffer.from('a')]) })).rejects.toMatchObject({
+      code: 'ERR_BERTH_REFUSED_STREAM',
+    });
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('doubles the keep-alive interval after GOAWAY ENHANCE_YOUR_CALM', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s, { pingIntervalMs: 1000 });
+    await (await m.request({ path: '/' })).dump();
+    s.goaway(11);
+    await expect.poll(() => m.stats().pingIntervalMs).toBe(2000);
+    await expect.poll(() => m.stats().sessions).toHaveLength(0);
+    await (await m.request({ path: '/' })).dump();
+  });
+});
+
+describe('requests and bodies', () => {
+  it('strips connection-specific headers, lifts host to :authority and streams a request body with backpressure', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { echo: true } });
+    const m = await mux(s);
+    const chunks = Array.from({ length: 64 }, (_, i) => Buffer.alloc(4096, 97 + (i % 26)));
+    const res = await m.request({
+      method: 'post',
+      path: '/upload',
+      headers: { Connection: 'keep-alive', 'Keep-Alive': '5', 'Transfer-Encoding': 'chunked', Upgrade: 'h2c', TE: 'trailers', Host: 'example.test', 'x-many': ['1', '2'] },
+      body: Readable.from(chunks),
+    });
+    const echo = await res.json<{ method: string; headers: Record<string, string>; body: string }>();
+    expect(echo.method).toBe('POST');
+    expect(echo.body).toHaveLength(64 * 4096);
+    expect(echo.headers).not.toHaveProperty('connection');
+    expect(echo.headers).not.toHaveProperty('keep-alive');
+    expect(echo.headers).not.toHaveProperty('transfer-encoding');
+    expect(echo.headers).not.toHaveProperty('upgrade');
+    expect(echo.headers['te']).toBe('trailers');
+    expect(echo.headers['x-many']).toBe('1, 2');
+    const authority = await m.request({ path: '/', headers: { host: 'example.test' } });
+    await authority.dump();
+  });
+
+  it('rejects invalid header names, values, methods, paths and priorities with ERR_BERTH_INVALID_REQUEST before sending', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s);
+    const bad = [
+      { path: '/', headers: { 'bad header': 'x' } },
+      { path: '/', headers: { 'x-ok': 'a\r\nb' } },
+      { path: '/', headers: { ':path': '/x' } },
+      { path: 'no-slash' },
+      { path: '/ space' },
+      { path: '/', method: 'GE T' },
+      { path: '/', priority: 9 as never },
+    ];
+    for (const options of bad) await expect(m.request(options)).rejects.toMatchObject({ code: 'ERR_BERTH_INVALID_REQUEST' });
+    expect(s.requests).toHaveLength(0);
+    expect(m.stats().errors).toBe(bad.length);
+  });
+
+  it('applies backpressure to a response body: an unread body holds its stream until it is consumed', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 1024 * 1024, chunkBytes: 16 * 1024 } });
+    const m = await mux(s, { adaptiveWindow: false });
+    const res = await m.request({ path: '/big' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(m.stats().activeStreams).toBe(1);
+    const received = (res.body as Readable & { receivedBytes: number }).receivedBytes;
+    expect(received).toBeLessThan(1024 * 1024);
+    expect((await res.arrayBuffer()).byteLength).toBe(1024 * 1024);
+    await expect.poll(() => m.stats().activeStreams).toBe(0);
+  });
+
+  it('errors a body beyond maxResponseBytes with ERR_BERTH_BODY_TOO_LARGE and resets its stream', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 200_000 } });
+    const m = await mux(s);
+    const res = await m.request({ path: '/', maxResponseBytes: 1000 });
+    await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_BODY_TOO_LARGE' });
+    await expect.poll(() => m.stats().activeStreams).toBe(0);
+    expect(m.stats()).toMatchObject({ errors: 1, inFlight: 0 });
+  });
+
+  it('errors a stalled body with ERR_BERTH_BODY_TIMEOUT', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 300, chunkBytes: 100, chunkIntervalMs: 400 } });
+    const m = await mux(s, { bodyTimeoutMs: 60 });
+    const res = await m.request({ path: '/' });
+    await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_BODY_TIMEOUT' });
+  });
+
+  it('errors a body reset mid-way with ERR_BERTH_UPSTREAM_RESET', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 10_000, resetMidBody: true } });
+    const m = await mux(s);
+    const res = await m.request({ path: '/' });
+    await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
+  });
+
+  it('fails a stream reset before the response with ERR_BERTH_UPSTREAM_RESET', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { resetBeforeResponse: true } });
+    const m = await mux(s);
+    await expect(m.request({ path: '/', method: 'POST' })).rejects.toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('times out with ERR_BERTH_HEADERS_TIMEOUT and ERR_BERTH_TIMEOUT, freeing the slot', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { delayMs: 500 } });
+    const m = await mux(s, { headersTimeoutMs: 40 });
+    await expect(m.request({ path: '/h' })).rejects.toMatchObject({ code: 'ERR_BERTH_HEADERS_TIMEOUT' });
+    await expect(m.request({ path: '/t', timeoutMs: 20, headersTimeoutMs: 10_000 })).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
+    await expect.poll(() => m.stats().sessions[0]).toMatchObject({ activeStreams: 0, pendingResets: 0 });
+  });
+
+  it('aborts a request that is queued, in flight, or streaming its body with ERR_BERTH_ABORTED', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1, behaviour: { delayMs: 100 } });
+    const m = await mux(s, { maxSessions: 1 });
+    await expect(m.request({ path: '/', signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    const inFlight = new AbortController();
+    const queued = new AbortController();
+    const first = m.request({ path: '/1', signal: inFlight.signal });
+    const second = m.request({ path: '/2', signal: queued.signal });
+    await expect.poll(() => m.stats().queued).toBe(1);
+    queued.abort();
+    await expect(second).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    await expect.poll(() => s.requests.length).toBe(1);
+    inFlight.abort();
+    await expect(first).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    const streaming = new AbortController();
+    const res = await m.request({ path: '/3', signal: streaming.signal, headers: behave({ bodyBytes: 3000, chunkBytes: 1000, chunkIntervalMs: 200 }) });
+    streaming.abort();
+    await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+  });
+
+  it('fails a request whose body stream errors with ERR_BERTH_ABORTED', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s);
+    async function* failing() {
+      yield Buffer.from('a');
+      await new Promise((r) => setTimeout(r, 5));
+      throw new Error('disk gone');
+    }
+    await expect(m.request({ path: '/', method: 'POST', body: failing() })).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+  });
+
+  it('publishes berth:request:start with mutable headers (traceparent) and berth:request:end per attempt', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { echo: true } });
+    const m = await mux(s);
+    const starts: RequestStartMessage[] = [];
+    const ends: RequestEndMessage[] = [];
+    const onStart = (msg: unknown) => {
+      const start = msg as RequestStartMessage;
+      start.headers['traceparent'] = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      starts.push(start);
+    };
+    const onEnd = (msg: unknown) => ends.push(msg as RequestEndMessage);
+    diagnostics.subscribe(REQUEST_CHANNELS.start, onStart);
+    diagnostics.subscribe(REQUEST_CHANNELS.end, onEnd);
+    try {
+      const res = await m.request({ path: '/traced', priority: 1 });
+      const echo = await res.json<{ headers: Record<string, string> }>();
+      expect(echo.headers['traceparent']).toMatch(/^00-/);
+      expect(starts[0]).toMatchObject({ method: 'GET', path: '/traced', attempt: 1, origin: s.origin, component: { kind: 'h2-multiplexer' } });
+      expect(starts[0]?.headers['priority']).toBe('u=1');
+      expect(ends[0]).toMatchObject({ status: 200, protocol: 'h2', reused: false, start: starts[0] });
+    } finally {
+      diagnostics.unsubscribe(REQUEST_CHANNELS.start, onStart);
+      diagnostics.unsubscribe(REQUEST_CHANNELS.end, onEnd);
+    }
+  });
+
+  it('publishes session, streams and GOAWAY events on berth:h2:* channels', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s);
+    const seen: string[] = [];
+    const subs = Object.values(H2_CHANNELS).map((name) => {
+      const fn = () => seen.push(name);
+      diagnostics.subscribe(name, fn);
+      return () => diagnostics.unsubscribe(name, fn);
+    });
+    try {
+      await (await m.request({ path: '/', headers: behave({ goawayAfter: true }) })).dump();
+      await expect.poll(() => m.stats().sessions).toHaveLength(0);
+      expect(seen).toEqual(expect.arrayContaining([H2_CHANNELS.sessionCreated, H2_CHANNELS.streams, H2_CHANNELS.goaway, H2_CHANNELS.sessionClosed]));
+    } finally {
+      for (const unsub of subs) unsub();
+    }
+  });
+});
+
+describe('dial failures and close', () => {
+  it('fails queued requests with the dial error when no session can be opened', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const origin = s.origin;
+    await s.close();
+    servers.splice(0);
+    const m = createH2Multiplexer(origin, { allowCleartext: true });
+    muxes.push(m);
+    const failures = await Promise.allSettled([m.request({ path: '/1' }), m.request({ path: '/2' })]);
+    for (const f of failures) expect(f).toMatchObject({ status: 'rejected', reason: { code: 'ERR_BERTH_CONNECT_REFUSED' } });
+    expect(m.stats().connectErrors).toBe(1);
+  });
+
+  it('refuses a TLS server that does not negotiate h2 with ERR_BERTH_PROTOCOL', async () => {
+    const s = await server({ protocol: 'https' });
+    const connector = createTestConnector({ ca: (await testPki()).ca.cert, alpnProtocols: ['h2', 'http/1.1'] });
+    const m = createH2Multiplexer(s.origin, { connector: { ...connector, connect: (t) => connector.connect({ ...t, alpnProtocols: ['h2', 'http/1.1'] }) } });
+    muxes.push(m);
+    const error: unknown = await m.request({ path: '/' }).catch((e: unknown) => e);
+    expect(isBerthError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ERR_BERTH_PROTOCOL' });
+  });
+
+  it('reports a connector failure (untrusted certificate) as the request error', async () => {
+    const s = await server();
+    const other = await testPki();
+    const connector = createTestConnector({ ca: other.server.cert, alpnProtocols: ['h2'] });
+    const m = createH2Multiplexer(s.origin, { connector });
+    muxes.push(m);
+    const error: unknown = await m.request({ path: '/' }).catch((e: unknown) => e);
+    expect(isBerthError(error)).toBe(true);
+  });
+
+  it('closes gracefully: queued requests fail with ERR_BERTH_CLOSED, in-flight ones finish, nothing is left open', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1, behaviour: { delayMs: 50 } });
+    const m = await mux(s, { maxSessions: 1 });
+    const inFlight = m.request({ path: '/1' });
+    const queued = m.request({ path: '/2' });
+    await expect.poll(() => s.requests.length).toBe(1);
+    const closing = m.close();
+    expect(m.state()).toBe('draining');
+    await expect(queued).rejects.toMatchObject({ code: 'ERR_BERTH_CLOSED' });
+    const res = await inFlight;
+    expect(await res.text()).toBe('ok');
+    await closing;
+    expect(m.state()).toBe('closed');
+    await expect(m.request({ path: '/' })).rejects.toMatchObject({ code: 'ERR_BERTH_CLOSED' });
+    await m.close();
+    await s.waitForConnections((n) => n === 0);
+  });
+
+  it('destroys streams still open at the close deadline with ERR_BERTH_CLOSED', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 4000, chunkBytes: 1000, chunkIntervalMs: 300 } });
+    const m = await mux(s);
+    const res = await m.request({ path: '/' });
+    const text = expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_CLOSED' });
+    await m.close({ deadlineMs: 20 });
+    await text;
+  });
+});

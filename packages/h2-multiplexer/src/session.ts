@@ -96,6 +96,7 @@ export class H2Session {
   #keepaliveTimer: TimerHandle | undefined;
   #pingDeadline: TimerHandle | undefined;
   #bytesAtLastCheck = -1;
+  #draining = false;
 
   constructor(id: string, context: SessionContext, hooks: SessionHooks) {
     this.id = id;
@@ -251,6 +252,7 @@ export class H2Session {
     this.#state = { t: 'draining', reason };
     this.#clearLifecycleTimers();
     this.#session.close();
+    this.#finishDrainIfIdle();
     this.#hooks.capacity(this);
   }
 
@@ -332,6 +334,7 @@ export class H2Session {
       if (this.#state.t === 'connecting') this.#options.clock.clearTimeout(this.#state.timer);
       this.#state = { t: 'draining', reason: 'goaway' };
       this.#clearLifecycleTimers();
+      this.#finishDrainIfIdle();
     }
     if (errorCode === NGHTTP2_ENHANCE_YOUR_CALM) {
       this.#failure ??= new UpstreamResetError(`${this.#options.origin} sent GOAWAY ENHANCE_YOUR_CALM`, { origin: this.#options.origin, errorCode });
@@ -383,7 +386,23 @@ export class H2Session {
     this.#streams.delete(stream);
     this.#lastUsedAt = this.#options.clock.now();
     if (this.#state.t === 'ready' && this.#streams.size === 0) this.#armIdle();
+    this.#finishDrainIfIdle();
     this.#hooks.capacity(this);
+  }
+
+  /**
+   * A graceful `ClientHttp2Session.close()` ends the socket and then waits for the peer's FIN,
+   * which a Node server never sends after its own GOAWAY, so a drained session would linger
+   * forever. Once the last stream is done, the GOAWAY is flushed and the socket closed.
+   */
+  #finishDrainIfIdle(): void {
+    if (this.#state.t !== 'draining' || this.#streams.size > 0 || this.#draining) return;
+    this.#draining = true;
+    if (!this.#session.closed && !this.#session.destroyed) this.#session.close();
+    // nghttp2 writes the GOAWAY from a setImmediate; end the socket after it.
+    setImmediate(() => {
+      if (!this.#socket.destroyed) this.#socket.destroySoon();
+    });
   }
 
   #flushResetPing(): void {
@@ -478,7 +497,10 @@ export class H2Session {
       if (this.#pingDeadline === undefined) return;
       o.clock.clearTimeout(this.#pingDeadline);
       this.#pingDeadline = undefined;
-      if (error !== null) return;
+      if (error !== null) {
+        if (this.#state.t === 'ready') this.#armKeepalive();
+        return;
+      }
       this.#rttMs = rttMs;
       this.#bytesAtLastCheck = this.#socket.bytesRead;
       if (channels.ping.hasSubscribers) {

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { isBerthError, systemClock } from '@berth/core-types';
+import type { TlsConnector } from '@berth/core-types';
+import { BdpEstimator } from './bdp-estimator.js';
+import { ConnectError, toConnectError } from './errors.js';
+import { checkTarget, normalizeHeaders, priorityField } from './headers.js';
+import { DEFAULT_CONNECTION_WINDOW_BYTES, DEFAULT_STREAM_WINDOW_BYTES, resolveOptions } from './options.js';
+import { PriorityQueue } from './priority-queue.js';
+
+const connector = { connect: () => undefined, handshakeInfo: () => undefined, alpnProtocols: ['h2'], handshakeTimeoutMs: 1 } as unknown as TlsConnector;
+
+describe('resolveOptions', () => {
+  it('fills documented defaults for an https origin', () => {
+    const o = resolveOptions('https://api.example.com', { connector });
+    expect(o).toMatchObject({
+      origin: 'https://api.example.com',
+      secure: true,
+      host: 'api.example.com',
+      port: 443,
+      name: 'https://api.example.com',
+      maxConcurrentStreams: 100,
+      maxSessions: 4,
+      adaptiveWindow: true,
+      initialStreamWindowBytes: DEFAULT_STREAM_WINDOW_BYTES,
+      initialConnectionWindowBytes: DEFAULT_CONNECTION_WINDOW_BYTES,
+      requestTimeoutMs: undefined,
+      clock: systemClock,
+    });
+    expect(resolveOptions('http://[::1]:8080', { allowCleartext: true })).toMatchObject({ secure: false, host: '::1', port: 8080 });
+    expect(resolveOptions('http://h', { allowCleartext: true }).port).toBe(80);
+  });
+
+  it('reports every invalid option at once in ERR_BERTH_CONFIG', () => {
+    let error: unknown;
+    try {
+      resolveOptions('https://x', {
+        maxConcurrentStreams: 0,
+        maxSessions: 1.5,
+        maxQueued: -1,
+        initialConnectionWindowBytes: 1000,
+        initialStreamWindowBytes: 2 ** 31,
+        maxWindowBytes: 70_000,
+        maxAgeJitter: 1,
+        clock: {} as never,
+        logger: 'console' as never,
+        servername: '',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(isBerthError(error, 'ERR_BERTH_CONFIG')).toBe(true);
+    const paths = (error as { problems: { path: string }[] }).problems.map((p) => p.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'connector',
+        'maxConcurrentStreams',
+        'maxSessions',
+        'maxQueued',
+        'initialConnectionWindowBytes',
+        'initialStreamWindowBytes',
+        'maxAgeJitter',
+        'clock',
+        'logger',
+        'servername',
+      ]),
+    );
+  });
+
+  it('requires allowCleartext for http: origins and a real origin', () => {
+    expect(() => resolveOptions('http://x')).toThrow(/allowCleartext/);
+    expect(() => resolveOptions('ftp://x', { connector })).toThrow(/origin/);
+    expect(() => resolveOptions('https://x/path', { connector })).toThrow(/origin/);
+    expect(() => resolveOptions('not a url', { connector })).toThrow(/origin/);
+    expect(() => resolveOptions(42, { connector })).toThrow(/origin/);
+    expect(() => resolveOptions('https://x', { connector: {} as never })).toThrow(/connector/);
+    expect(() => resolveOptions('https://x', { connector, maxWindowBytes: 65_535, initialStreamWindowBytes: 100_000 })).toThrow(/maxWindowBytes/);
+  });
+});
+
+describe('PriorityQueue', () => {
+  it('orders by urgency, FIFO within a level, with front insertion and O(1) removal', () => {
+    const q = new PriorityQueue<string>();
+    q.push('a7', 7);
+    const b3 = q.push('b3', 3);
+    q.push('c0', 0);
+    q.push('d3', 3);
+    q.unshift('retry3', 3);
+    expect(q.size).toBe(5);
+    expect(q.sizes()).toEqual([1, 0, 0, 3, 0, 0, 0, 1]);
+    expect(q.peek()).toBe('c0');
+    q.remove(b3);
+    q.remove(b3);
+    expect(q.drain()).toEqual(['c0', 'retry3', 'd3', 'a7']);
+    expect(q.shift()).toBeUndefined();
+    expect(q.peek()).toBeUndefined();
+    const only = q.unshift('x', 5);
+    q.remove(only);
+    expect(q.size).toBe(0);
+    expect(() => q.push('bad', 9 as never)).toThrow(RangeError);
+  });
+});
+
+describe('BdpEstimator (hyper src/proto/h2/ping.rs)', () => {
+  it('doubles the window when a round trip carries at least 2/3 of it, and halves the probe delay', () => {
+    const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 1_000_000 });
+    expect(bdp.pingDelayMs).toBe(100);
+    expect(bdp.sample(60_000, 20)).toBe(120_000);
+    expect(bdp.rttMs).toBe(20);
+    expect(bdp.pingDelayMs).toBe(50);
+    expect(bdp.sample(100_000, 20)).toBe(200_000);
+    expect(bdp.sample(600_000, 20)).toBe(1_000_000);
+    expect(bdp.saturated).toBe(true);
+    expect(bdp.sample(900_000, 20)).toBeUndefined();
+  });
+
+  it('smooths the RTT with an EWMA of 1/8 and ignores samples that are not a new bandwidth maximum', () => {
+    const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 16 * 1024 * 1024 });
+    bdp.sample(60_000, 10);
+    expect(bdp.sample(10_000, 90)).toBeUndefined();
+    expect(bdp.rttMs).toBeCloseTo(20);
+    expect(bdp.maxBandwidth).toBeCloseTo(60_000 / 15);
+  });
+
+  it('stretches the probe delay ×4 after two stable rounds, up to 10 s', () => {
+    const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 16 * 1024 * 1024 });
+    bdp.sample(10_000, 10);
+    bdp.sample(10_000, 10);
+    expect(bdp.pingDelayMs).toBe(400);
+    for (let i = 0; i < 20; i += 1) bdp.sample(1, 10);
+    expect(bdp.pingDelayMs).toBe(10_000);
+  });
+});
+
+describe('headers', () => {
+  it('formats the RFC 9218 Priority field', () => {
+    expect(priorityField(0, false)).toBe('u=0');
+    expect(priorityField(5, true)).toBe('u=5, i');
+  });
+
+  it('drops te values other than trailers and keeps arrays', () => {
+    expect(normalizeHeaders({ te: 'gzip', accept: ['a', 'b'] })).toEqual({ fields: { accept: ['a', 'b'] }, authority: undefined });
+    expect(normalizeHeaders(undefined)).toEqual({ fields: {}, authority: undefined });
+    expect(() => normalizeHeaders({ x: [1 as never] })).toThrow(/CR, LF and NUL/);
+  });
+
+  it('accepts origin-form paths and * only', () => {
+    expect(() => checkTarget('OPTIONS', '*')).not.toThrow();
+    expect(() => checkTarget('GET', '/a?b=c')).not.toThrow();
+    expect(() => checkTarget('GET', '/a\u0000')).toThrow(/path/);
+  });
+});
+
+describe('toConnectError', () => {
+  it('keeps Berth errors and classifies socket errors', () => {
+    const refused = toConnectError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), 'https://x');
+    expect(refused.code).toBe('ERR_BERTH_CONNECT_REFUSED');
+    expect(toConnectError('weird', 'https://x').code).toBe('ERR_BERTH_CONNECT_FAILED');
+    const own = new ConnectError('ERR_BERTH_CONNECT_FAILED', 'x');
+    expect(toConnectError(own, 'https://x')).toBe(own);
+  });
+});
