@@ -334,12 +334,24 @@ export class PooledSocket {
         ? (((): unknown =>
             connector.connect({ host, port, ...(o.servername === undefined ? {} : { servername: o.servername }) })) as unknown as typeof netCreateConnection)
         : undefined;
-    const ws = new WebSocket(url, [...o.protocols], {
-      perMessageDeflate: o.perMessageDeflate,
-      maxPayload: o.maxPayloadBytes,
-      headers: { ...o.headers },
-      ...(createConnection === undefined ? {} : { createConnection }),
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, [...o.protocols], {
+        perMessageDeflate: o.perMessageDeflate,
+        maxPayload: o.maxPayloadBytes,
+        headers: { ...o.headers },
+        ...(createConnection === undefined ? {} : { createConnection }),
+      });
+    } catch (cause) {
+      // ws and http.request throw synchronously on a bad subprotocol or header value: a
+      // retry would throw again, so the socket is errored, with the reason.
+      ticket.release();
+      const error = new WsHandshakeError(`WebSocket ${this.id} could not start: ${String(cause)}`, { socketId: this.id, cause });
+      this.#setState({ t: 'errored', error });
+      this.#buffer.failAll(() => this.#closedError(error));
+      this.#clearExpiry();
+      return;
+    }
     const conn: Connection = {
       ws,
       inFlight: new Deque(),

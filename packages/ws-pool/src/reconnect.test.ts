@@ -164,6 +164,14 @@ describe('close codes drive retry decisions', () => {
     expect(p.stats().sockets.backoff).toBe(1);
   });
 
+  it('goes errored with the reason when ws refuses to start (invalid header value)', async () => {
+    const s = await server();
+    const p = await pool(s.url, { clock: manualClock(), headers: { 'x-bad': 'line\nbreak' } });
+    await expect(p.ready()).rejects.toMatchObject({ code: 'ERR_BERTH_WS_CLOSED' });
+    expect(p.stats().sockets.errored).toBe(1);
+    await expect(p.send('x')).rejects.toMatchObject({ code: 'ERR_BERTH_WS_CLOSED', cause: expect.objectContaining({ code: 'ERR_BERTH_WS_HANDSHAKE' }) });
+  });
+
   it('reconnect() skips the remaining backoff', async () => {
     const clock = manualClock();
     const s = await server();
