@@ -22,6 +22,7 @@ import type {
   RequestEndMessage,
   RequestOptions,
   RequestStartMessage,
+  RequestTimings,
   ResizablePool,
   ResponseData,
   ResponseHeaders,
@@ -40,6 +41,7 @@ import { Dialer } from './dialer.js';
 import { toBerthError } from './error-mapping.js';
 import { AbortedError, AcquireTimeoutError, HttpsPoolError, PoolClosedError, QueueFullError } from './errors.js';
 import { Exchange } from './exchange.js';
+import type { ExchangeListener } from './exchange.js';
 import { LatencyWindow } from './latency-window.js';
 import { resolveOptions } from './options.js';
 import { PoolResponse } from './pool-response.js';
@@ -80,6 +82,14 @@ interface AbortHook {
   onAbort: ((reason: BerthError) => void) | undefined;
 }
 
+/** One caller waiting for generic-pool to lend a slot. */
+interface SlotWait {
+  settled: boolean;
+  readonly resolve: (connection: Connection) => void;
+  readonly reject: (error: Error) => void;
+  readonly hook: AbortHook;
+}
+
 /** Per-request facts shared by its attempts. */
 interface RequestContext extends AbortHook {
   readonly options: RequestOptions;
@@ -109,6 +119,79 @@ type PoolConstructor = new (
 ) => GenericPool<Slot>;
 const gp = genericPool as unknown as { Pool: PoolConstructor; Deque: unknown; PriorityQueue: unknown };
 
+/** One attempt of one request on one connection. */
+interface AttemptState {
+  readonly ctx: RequestContext;
+  readonly connection: Connection;
+  readonly attempt: number;
+  /** The connection was opened for this very request (exempt from the resend rule). */
+  readonly freshForThis: boolean;
+  /** The connection belongs to generic-pool (false: the one-shot connection of a resend). */
+  readonly pooled: boolean;
+  readonly reused: boolean;
+  readonly start: RequestStartMessage | undefined;
+  readonly sentAt: number;
+  readonly resolve: (response: ResponseData) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** The pool's side of {@link Attempt}, bound once per pool. */
+interface AttemptHost {
+  head(a: AttemptState, status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void;
+  failed(a: AttemptState, error: BerthError): void;
+  settled(a: AttemptState, failed: boolean): void;
+}
+
+/**
+ * Forwards an exchange's reports to the pool with the attempt's state. A class (methods on
+ * the prototype) rather than an object of closures, so the hot path allocates no functions.
+ */
+class Attempt implements ExchangeListener {
+  readonly #host: AttemptHost;
+  readonly #state: AttemptState;
+
+  constructor(host: AttemptHost, state: AttemptState) {
+    this.#host = host;
+    this.#state = state;
+  }
+
+  head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
+    this.#host.head(this.#state, status, headers, body, closeRequested);
+  }
+
+  failed(error: BerthError): void {
+    this.#host.failed(this.#state, error);
+  }
+
+  settled(failed: boolean): void {
+    this.#host.settled(this.#state, failed);
+  }
+}
+
+/** A connection lent by `acquire()`; gives it back once. */
+class Lease implements ConnectionLease {
+  readonly id: string;
+  readonly #connection: Connection;
+  readonly #release: (connection: Connection) => void;
+  #released = false;
+
+  constructor(connection: Connection, release: (connection: Connection) => void) {
+    this.id = connection.id;
+    this.#connection = connection;
+    this.#release = release;
+  }
+
+  info(): ConnectionInfo {
+    return this.#connection.info();
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#release(this.#connection);
+  }
+}
+
 function isReplayableBody(body: RequestBody | undefined): boolean {
   return body === undefined || typeof body === 'string' || body instanceof Uint8Array;
 }
@@ -137,6 +220,12 @@ export class HttpsPool implements Transport, ResizablePool {
   readonly #acquireWait = new LatencyWindow();
   readonly #destroyed: Record<CloseReason, number> = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
   readonly #hooks: ConnectionHooks;
+  readonly #releaseLease = (connection: Connection): void => this.#finished(connection, false, true);
+  readonly #attemptHost: AttemptHost = {
+    head: (a, status, headers, body, closeRequested) => this.#attemptHead(a, status, headers, body, closeRequested),
+    failed: (a, error) => this.#attemptFailed(a, error),
+    settled: (a, failed) => this.#attemptSettled(a, failed),
+  };
   readonly #gateFailures: GateFailures;
   readonly #housekeeping: TimerHandle;
   readonly #poolId = nextPoolId++;
@@ -259,8 +348,8 @@ export class HttpsPool implements Transport, ResizablePool {
     }
     const hook: AbortHook = { onAbort: undefined };
     const signal = options.signal;
-    const onSignal = () => hook.onAbort?.(new AbortedError(`acquire from ${this.origin} aborted`));
-    signal?.addEventListener('abort', onSignal, { once: true });
+    const onSignal = signal === undefined ? undefined : () => hook.onAbort?.(new AbortedError(`acquire from ${this.origin} aborted`));
+    if (onSignal !== undefined) signal?.addEventListener('abort', onSignal, { once: true });
     let connection: Connection;
     try {
       connection = await this.#acquireSlot(hook);
@@ -268,7 +357,7 @@ export class HttpsPool implements Transport, ResizablePool {
       this.#gate.release();
       throw error;
     } finally {
-      signal?.removeEventListener('abort', onSignal);
+      if (onSignal !== undefined) signal?.removeEventListener('abort', onSignal);
     }
     const waited = o.clock.now() - started;
     // "Direct" as bb8 counts it: no wait at the gate and a connection that already existed.
@@ -278,16 +367,7 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#acquireWait.add(waited);
     this.#publishAcquire(direct ? 'direct' : 'waited', waited);
     connection.lease();
-    let released = false;
-    return {
-      id: connection.id,
-      info: () => connection.info(),
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#finished(connection, false, true);
-      },
-    };
+    return new Lease(connection, this.#releaseLease);
   }
 
   /** A snapshot of the pool for dashboards and the scaler. */
@@ -493,63 +573,70 @@ export class HttpsPool implements Transport, ResizablePool {
   #acquireSlot(hook: AbortHook): Promise<Connection> {
     this.#slotWaiting += 1;
     return new Promise<Connection>((resolve, reject) => {
-      let settled = false;
-      const settle = () => {
-        settled = true;
-        this.#slotWaiting -= 1;
-        hook.onAbort = undefined;
-      };
+      const wait: SlotWait = { settled: false, resolve, reject, hook };
       hook.onAbort = (reason) => {
-        if (settled) return;
-        settle();
-        reject(reason);
-      };
-      const give = (slot: Connection) => {
-        if (settled) {
-          // The caller gave up while the slot was being found: put it back.
-          void this.#pool.release(slot).catch(() => {});
-        } else {
-          settle();
-          resolve(slot);
+        if (!wait.settled) {
+          this.#settleWait(wait);
+          reject(reason);
         }
       };
-      const discard = (slot: Slot) => {
-        void this.#pool.destroy(slot).catch(() => {});
-        if (!settled) borrow();
-      };
-      const borrow = () => {
-        this.#pool.acquire().then(
-          (slot) => {
-            if (slot instanceof Tombstone) {
-              if (this.#o.clock.now() >= slot.freshUntil && this.#phase.t === 'ready') {
-                discard(slot);
-                return;
-              }
-              void this.#pool.destroy(slot).catch(() => {});
-              if (!settled) {
-                settle();
-                reject(slot.error);
-              }
-              return;
-            }
-            if (!slot.isUsable()) {
-              if (slot.phase.t !== 'closed') slot.close(slot.retireReason() ?? 'broken');
-              discard(slot);
-              return;
-            }
-            const check = this.#borrowCheck(slot);
-            if (check === undefined) give(slot);
-            else void check.then((ok) => (ok ? give(slot) : discard(slot)));
-          },
-          (error: unknown) => {
-            if (settled) return;
-            settle();
-            reject(this.#mapAcquireError(error));
-          },
-        );
-      };
-      borrow();
+      this.#borrow(wait);
     });
+  }
+
+  #borrow(wait: SlotWait): void {
+    this.#pool.acquire().then(
+      (slot) => this.#borrowed(wait, slot),
+      (error: unknown) => {
+        if (wait.settled) return;
+        this.#settleWait(wait);
+        wait.reject(this.#mapAcquireError(error));
+      },
+    );
+  }
+
+  #borrowed(wait: SlotWait, slot: Slot): void {
+    if (slot instanceof Tombstone) {
+      if (this.#o.clock.now() >= slot.freshUntil && this.#phase.t === 'ready') {
+        this.#discard(wait, slot);
+        return;
+      }
+      void this.#pool.destroy(slot).catch(() => {});
+      if (!wait.settled) {
+        this.#settleWait(wait);
+        wait.reject(slot.error);
+      }
+      return;
+    }
+    if (!slot.isUsable()) {
+      if (slot.phase.t !== 'closed') slot.close(slot.retireReason() ?? 'broken');
+      this.#discard(wait, slot);
+      return;
+    }
+    const check = this.#borrowCheck(slot);
+    if (check === undefined) this.#give(wait, slot);
+    else void check.then((ok) => (ok ? this.#give(wait, slot) : this.#discard(wait, slot)));
+  }
+
+  #give(wait: SlotWait, slot: Connection): void {
+    if (wait.settled) {
+      // The caller gave up while the slot was being found: put it back.
+      void this.#pool.release(slot).catch(() => {});
+      return;
+    }
+    this.#settleWait(wait);
+    wait.resolve(slot);
+  }
+
+  #discard(wait: SlotWait, slot: Slot): void {
+    void this.#pool.destroy(slot).catch(() => {});
+    if (!wait.settled) this.#borrow(wait);
+  }
+
+  #settleWait(wait: SlotWait): void {
+    wait.settled = true;
+    this.#slotWaiting -= 1;
+    wait.hook.onAbort = undefined;
   }
 
   /** A validation to await before lending `slot`, or undefined when none is due. */
@@ -597,56 +684,15 @@ export class HttpsPool implements Transport, ResizablePool {
    * connection never wrote is replayable whatever its method.
    */
   #attempt(connection: Connection, ctx: RequestContext, attempt: number, freshForThis: boolean, pooled: boolean): Promise<ResponseData> {
-    const o = this.#o;
-    const reused = connection.requestCount > 0;
     const options = ctx.options;
+    const reused = connection.requestCount > 0;
     const start = this.#publishStart(ctx, attempt);
     const headers = (start?.headers ?? options.headers) as Record<string, string | string[]> | undefined;
-    const sentAt = o.clock.now();
     this.#inFlight += 1;
     if (reused) this.#reused += 1;
-
     return new Promise<ResponseData>((resolve, reject) => {
-      const exchange: Exchange = new Exchange(
-        {
-          head: (status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean) => {
-            if (closeRequested) connection.markNotReusable();
-            ctx.onAbort = undefined;
-            const now = o.clock.now();
-            const timings = {
-              queuedMs: ctx.queuedMs,
-              ...(freshForThis ? { connectMs: connection.connectMs } : {}),
-              ttfbMs: now - sentAt,
-              totalMs: now - ctx.startedAt,
-            };
-            this.#publishEnd(start, { status, reused, connectionId: connection.id, timings });
-            resolve(new PoolResponse(status, responseHeaders, body, { protocol: 'http/1.1', reused, connectionId: connection.id, attempts: attempt, timings }));
-          },
-          failed: (error: BerthError) => {
-            ctx.onAbort = undefined;
-            const now = o.clock.now();
-            this.#publishEnd(start, { reused, connectionId: connection.id, timings: { queuedMs: ctx.queuedMs, ttfbMs: now - sentAt, totalMs: now - ctx.startedAt }, error });
-            const notSent = error instanceof StaleConnectionError;
-            const retry =
-              attempt === 1 &&
-              ctx.abortReason === undefined &&
-              isReplayableBody(options.body) &&
-              (notSent || (!freshForThis && ctx.replayable && error.code === 'ERR_BERTH_UPSTREAM_RESET'));
-            if (!retry) {
-              reject(error);
-              return;
-            }
-            o.logger.debug('https-pool: retrying on a new connection', { origin: this.origin, connectionId: connection.id, code: error.code });
-            this.#retryOnNewConnection(ctx, error).then(resolve, reject);
-          },
-          settled: (failed: boolean) => {
-            this.#inFlight -= 1;
-            this.#finished(connection, failed, pooled);
-          },
-        },
-        ctx.maxBytes,
-        this.origin,
-      );
+      const state: AttemptState = { ctx, connection, attempt, freshForThis, pooled, reused, start, sentAt: this.#o.clock.now(), resolve, reject };
+      const exchange = new Exchange(new Attempt(this.#attemptHost, state), ctx.maxBytes, this.origin);
       ctx.onAbort = (reason) => exchange.abort(reason);
       if (ctx.abortReason !== undefined) exchange.abort(ctx.abortReason);
       const dispatchOptions: Dispatcher.DispatchOptions = {
@@ -659,6 +705,42 @@ export class HttpsPool implements Transport, ResizablePool {
       if (options.body !== undefined) dispatchOptions.body = options.body as NonNullable<Dispatcher.DispatchOptions['body']>;
       connection.dispatch(dispatchOptions, exchange);
     });
+  }
+
+  #attemptHead(a: AttemptState, status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
+    const { ctx, connection } = a;
+    if (closeRequested) connection.markNotReusable();
+    ctx.onAbort = undefined;
+    const now = this.#o.clock.now();
+    const timings: RequestTimings = a.freshForThis
+      ? { queuedMs: ctx.queuedMs, connectMs: connection.connectMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt }
+      : { queuedMs: ctx.queuedMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt };
+    this.#publishEnd(a.start, { status, reused: a.reused, connectionId: connection.id, timings });
+    a.resolve(new PoolResponse(status, responseHeaders, body, { protocol: 'http/1.1', reused: a.reused, connectionId: connection.id, attempts: a.attempt, timings }));
+  }
+
+  #attemptFailed(a: AttemptState, error: BerthError): void {
+    const { ctx, connection } = a;
+    ctx.onAbort = undefined;
+    const now = this.#o.clock.now();
+    this.#publishEnd(a.start, { reused: a.reused, connectionId: connection.id, timings: { queuedMs: ctx.queuedMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt }, error });
+    const notSent = error instanceof StaleConnectionError;
+    const retry =
+      a.attempt === 1 &&
+      ctx.abortReason === undefined &&
+      isReplayableBody(ctx.options.body) &&
+      (notSent || (!a.freshForThis && ctx.replayable && error.code === 'ERR_BERTH_UPSTREAM_RESET'));
+    if (!retry) {
+      a.reject(error);
+      return;
+    }
+    this.#o.logger.debug('https-pool: retrying on a new connection', { origin: this.origin, connectionId: connection.id, code: error.code });
+    this.#retryOnNewConnection(ctx, error).then(a.resolve, a.reject);
+  }
+
+  #attemptSettled(a: AttemptState, failed: boolean): void {
+    this.#inFlight -= 1;
+    this.#finished(a.connection, failed, a.pooled);
   }
 
   /** The one retry of the safe-resend rule, on a connection opened for it and closed after. */
