@@ -108,10 +108,15 @@ function make(options: Partial<GeoRouterOptions> & Pick<GeoRouterOptions, 'regio
   return router;
 }
 
-async function send(r: GeoRouter, req: RequestOptions = { path: '/' }, advanceMs = 1000): Promise<ResponseData> {
+/** Sends one request and runs the fake clock in 5 ms steps until it settles. */
+async function send(r: GeoRouter, req: RequestOptions = { path: '/' }): Promise<ResponseData> {
   const pending = r.request(req);
-  pending.catch(() => {});
-  await vi.advanceTimersByTimeAsync(advanceMs);
+  let settled = false;
+  pending.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 10_000 && !settled; i += 1) await vi.advanceTimersByTimeAsync(5);
   return pending;
 }
 
@@ -180,7 +185,7 @@ describe('routing', () => {
     expect(r.stats().regions['a']?.health).toBe('ejected');
     // Level 0 is 50 % healthy → 70 % of traffic, level 1 30 %.
     const seen = { b: 0, c: 0 };
-    for (let i = 0; i < 200; i += 1) seen[(await send(r, { path: '/' }, 20)).meta.region as 'b' | 'c'] += 1;
+    for (let i = 0; i < 200; i += 1) seen[(await send(r, { path: '/' })).meta.region as 'b' | 'c'] += 1;
     expect(seen.b).toBeGreaterThan(115);
     expect(seen.b).toBeLessThan(165);
     expect(seen.c).toBe(200 - seen.b);
@@ -248,8 +253,21 @@ describe('failover', () => {
   });
 
   it('wraps a non-Berth rejection of a region transport as ERR_BERTH_INTERNAL', async () => {
-    const r = make({ regions: { a: { transport: fake({ throwPlain: true }) } } });
+    const r = make({ strategy: 'ordered', regions: { a: { transport: fake({ throwPlain: true }) }, b: { transport: fake({ throwPlain: true }) } } });
     await expect(send(r)).rejects.toMatchObject({ code: 'ERR_BERTH_INTERNAL' });
+    expect(of(GEO_CHANNELS.failover)[0]).toMatchObject({ error: { code: 'ERR_BERTH_INTERNAL', message: 'plain failure' } });
+  });
+
+  it('dumps the late response of an attempt it stopped waiting for', async () => {
+    const a = fake((req) => (req.path === '/slow' ? { latencyMs: 100 } : { error: 'ERR_BERTH_CONNECT_REFUSED', latencyMs: 1 }));
+    const b = fake({ latencyMs: 200 });
+    const r = make({ strategy: 'ordered', outlier: { consecutiveFailures: 2 }, regions: { a: { transport: a }, b: { transport: b } } });
+    const waiting = r.request({ path: '/slow' });
+    const posts = [r.request({ path: '/', method: 'POST' }), r.request({ path: '/', method: 'POST' })];
+    await vi.advanceTimersByTimeAsync(300);
+    await Promise.all(posts);
+    expect((await waiting).meta.region).toBe('b');
+    expect(a.dumped).toBe(1);
   });
 
   it('moves on when an attempt gets no response head within attemptTimeoutMs', async () => {
@@ -267,7 +285,7 @@ describe('failover', () => {
     const b = fake();
     const r = make({ strategy: 'ordered', outlier: { consecutiveFailures: 3 }, regions: { a: { transport: a }, b: { transport: b } } });
     const waiting = r.request({ path: '/slow' });
-    for (let i = 0; i < 3; i += 1) await send(r, { path: '/', method: 'POST' }, 20);
+    for (let i = 0; i < 3; i += 1) await send(r, { path: '/', method: 'POST' });
     await vi.advanceTimersByTimeAsync(20);
     expect((await waiting).meta).toMatchObject({ region: 'b', attempts: 2 });
     expect(of(GEO_CHANNELS.ejected)[0]).toMatchObject({ regionName: 'a', reason: 'consecutive-failures', ejections: 1 });
@@ -335,6 +353,7 @@ describe('pins and data residency', () => {
     await expect(send(r, { path: '/', region: 'a' })).rejects.toMatchObject({ code: 'ERR_BERTH_CONNECT_REFUSED' });
     a.act = () => ({});
     expect((await send(r, { path: '/', allowedRegions: ['a'] })).meta.region).toBe('a');
+    expect(r.stats().panicked).toBe(1);
   });
 });
 
@@ -351,10 +370,10 @@ describe('health', () => {
     await vi.advanceTimersByTimeAsync(50);
     expect(r.currentRegion()).toBe('a');
     a.act = () => ({ error: 'ERR_BERTH_CONNECT_REFUSED', latencyMs: 1 });
-    for (let i = 0; i < 5; i += 1) expect((await send(r, { path: '/' }, 50)).meta.region).toBe('b');
+    for (let i = 0; i < 5; i += 1) expect((await send(r, { path: '/' })).meta.region).toBe('b');
     expect(r.currentRegion()).toBe('b');
     expect(of(GEO_CHANNELS.regionSwitch).at(-1)).toMatchObject({ from: 'a', to: 'b', reason: 'ejected' });
-    expect(r.stats()).toMatchObject({ panic: false, regions: { a: { health: 'ejected', healthy: false, ejections: 1 } } });
+    expect(r.stats()).toMatchObject({ panicked: 0, regions: { a: { health: 'ejected', healthy: false, ejections: 1 } } });
     a.act = () => ({ latencyMs: 5 });
     await vi.advanceTimersByTimeAsync(5000);
     expect(of(GEO_CHANNELS.restored)).toEqual([expect.objectContaining({ regionName: 'a' })]);
@@ -372,7 +391,7 @@ describe('health', () => {
       probe: { intervalMs: 100_000, jitterPct: 0, initialDelayMs: 100_000 },
       outlier: { consecutiveFailures: 1, baseEjectionMs: 1000, ejectionJitterPct: 0 },
     });
-    expect((await send(r, { path: '/', allowedRegions: ['a', 'b'] }, 20)).meta.region).toBe('b');
+    expect((await send(r, { path: '/', allowedRegions: ['a', 'b'] })).meta.region).toBe('b');
     await vi.advanceTimersByTimeAsync(1000);
     const ejected = of(GEO_CHANNELS.ejected);
     expect(ejected.map((e) => [e['reason'], e['durationMs']])).toEqual([
@@ -420,8 +439,8 @@ describe('health', () => {
     const b = fake();
     const r = make({ strategy: 'p2c', regions: { a: { transport: a }, b: { transport: b } }, outlier: { minRequests: 10, consecutiveFailures: 100 } });
     for (let i = 0; i < 10; i += 1) {
-      await send(r, { path: i % 2 === 0 ? '/bad' : '/', region: 'a' }, 20);
-      await send(r, { path: '/', region: 'b' }, 20);
+      await send(r, { path: i % 2 === 0 ? '/bad' : '/', region: 'a' });
+      await send(r, { path: '/', region: 'b' });
     }
     await vi.advanceTimersByTimeAsync(10_000);
     expect(of(GEO_CHANNELS.ejected)[0]).toMatchObject({ regionName: 'a', reason: 'success-rate' });
@@ -445,7 +464,7 @@ describe('health', () => {
     await expect(send(r, { path: '/', region: 'fb' })).rejects.toMatchObject({ code: 'ERR_BERTH_CONNECT_REFUSED' });
     // fb is the last healthy region, so it is never ejected.
     expect(r.stats().regions['fb']?.health).toBe('healthy');
-    expect(r.stats().panic).toBe(false);
+    expect(r.stats().panicked).toBe(0);
   });
 });
 
@@ -473,7 +492,7 @@ describe('hedging', () => {
     let slowest = 0;
     for (let i = 0; i < total; i += 1) {
       const started = Date.now();
-      await send(r, { path: '/' }, 20);
+      await send(r, { path: '/' });
       await vi.advanceTimersByTimeAsync(1000);
       slowest = Math.max(slowest, Date.now() - started);
     }
@@ -491,6 +510,21 @@ describe('hedging', () => {
     const res = await send(r);
     expect(res.meta).toMatchObject({ region: 'c', attempts: 3 });
     expect(a.dumped).toBe(1);
+  });
+
+  it('passes a caller abort through its own controller to a hedged attempt', async () => {
+    const a = fake({ latencyMs: 500 });
+    const b = fake({ latencyMs: 500 });
+    const r = make({ strategy: 'ordered', hedge: { delayMs: 50, budgetPct: 100 }, regions: { a: { transport: a }, b: { transport: b } } });
+    const controller = new AbortController();
+    const pending = r.request({ path: '/', signal: controller.signal });
+    pending.catch(() => {});
+    await vi.advanceTimersByTimeAsync(60);
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(10);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    expect([a.aborted.length, b.aborted.length]).toEqual([1, 1]);
+    await expect(send(r, { path: '/', signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
   });
 
   it('does not hedge before there is a p95, nor a non-idempotent request', async () => {

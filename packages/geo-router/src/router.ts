@@ -84,8 +84,12 @@ export interface GeoRouterStats extends TransportStats {
   readonly strategy: RoutingStrategy;
   /** Region unrestricted traffic goes to now (`lowest-latency`, `ordered`; `p2c` only under fallback or panic). */
   readonly current: string | undefined;
-  /** True while no region is healthy and traffic is spread over unhealthy ones (Envoy's panic mode). */
-  readonly panic: boolean;
+  /**
+   * Requests sent to an unhealthy region because every region they were allowed was unhealthy
+   * (Envoy's panic mode, within `allowedRegions`). Unrestricted traffic never panics: a region
+   * is only ejected while another stays healthy.
+   */
+  readonly panicked: number;
   /** Requests that moved to another region after a failure. */
   readonly failovers: number;
   /** Hedged copies sent, refused by the budget, and won (the copy answered first). */
@@ -218,7 +222,7 @@ export class GeoRouter implements Transport {
   #fastPick: Region | undefined;
   /** `p2c`: the regions unrestricted requests choose two from, when the top level keeps all traffic. */
   #p2cPool: readonly Region[] | undefined;
-  #panic = false;
+  #panicked = 0;
   #sweepTimer: TimerHandle | undefined;
   #requests = 0;
   #inFlight = 0;
@@ -306,7 +310,7 @@ export class GeoRouter implements Transport {
       errors: this.#errors,
       strategy: this.#o.strategy,
       current: this.#current?.name,
-      panic: this.#panic,
+      panicked: this.#panicked,
       failovers: this.#failovers,
       hedges: { sent: this.#hedgeBudget.spent, refused: this.#hedgeBudget.refused, won: this.#hedgesWon },
       regions,
@@ -491,14 +495,13 @@ export class GeoRouter implements Transport {
     }
     const region = this.#candidate(plan, tried);
     if (region !== undefined) return region;
-    const first = plan.allowed[0];
-    const until = first?.health.phase.t === 'ejected' ? first.health.phase.until : undefined;
-    throw new RegionUnavailableError(
-      plan.pinned
-        ? `pinned region ${first?.name} is unavailable (${first?.health.phase.t}); not routed elsewhere`
-        : `no allowed region is available (${plan.allowed.map((r) => r.name).join(', ')})`,
-      { regions: plan.allowed.map((r) => r.name), ...(until === undefined ? {} : { retryAt: until }) },
-    );
+    // Only a pin can leave nothing to try: unpinned requests panic over unhealthy regions instead.
+    const pin = plan.allowed[0] as Region;
+    const phase = pin.health.phase;
+    throw new RegionUnavailableError(`pinned region ${pin.name} is unavailable (${phase.t}); not routed elsewhere`, {
+      regions: [pin.name],
+      ...(phase.t === 'ejected' ? { retryAt: phase.until } : {}),
+    });
   }
 
   /**
@@ -527,7 +530,9 @@ export class GeoRouter implements Transport {
       open.push(fallback);
     }
     // Panic: every allowed region is unhealthy; sending to one is better than failing outright.
-    return lowestCost(open);
+    const panic = lowestCost(open);
+    if (panic !== undefined) this.#panicked += 1;
+    return panic;
   }
 
   #pickAmong(healthy: readonly Region[], open: readonly Region[]): Region | undefined {
@@ -913,20 +918,15 @@ export class GeoRouter implements Transport {
     }
     let reason: string | undefined;
     const anyHealthy = topLevelTotal > 0;
-    this.#panic = false;
     if (!anyHealthy) {
-      if (this.#fallback?.selectable(this.#probing) === true) {
-        top = this.#fallback;
-        reason = 'fallback';
-      } else {
-        this.#panic = true;
-        top = lowestCost(this.#regions);
-        reason = 'panic';
-      }
+      // A healthy region is only ever ejected while another stays healthy, so when no region
+      // of any level is, the fallback region is the one.
+      top = this.#fallback;
+      reason = 'fallback';
     }
     // The fast path holds when the top level keeps all traffic (Envoy spill gives it 100 %).
     const keepsAll = this.#levels.length === 1 || (this.#o.overProvisioningFactor * topLevelHealthy) / Math.max(1, topLevelTotal) >= 1;
-    this.#fastPick = this.#o.strategy !== 'p2c' && anyHealthy && keepsAll && !this.#panic ? top : undefined;
+    this.#fastPick = this.#o.strategy !== 'p2c' && keepsAll ? top : undefined;
     this.#p2cPool = this.#o.strategy === 'p2c' && anyHealthy && keepsAll ? topHealthy : undefined;
     if (this.#o.strategy === 'p2c' && anyHealthy) top = undefined;
     const previous = this.#current;
