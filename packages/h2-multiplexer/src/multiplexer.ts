@@ -382,6 +382,7 @@ export class H2Multiplexer implements Transport {
 
   #onConnectFailed(session: H2Session | undefined, error: BerthError): void {
     if (session !== undefined && this.#dialing === session) this.#dialing = undefined;
+    if (this.#state.t !== 'ready') return;
     this.#connectErrors += 1;
     this.#o.logger.warn('h2 session dial failed', { origin: this.#o.origin, code: error.code, message: error.message });
     let usable = false;
