@@ -190,6 +190,20 @@ describe('channels', () => {
     expect(p.stats().rotations).toBe(1);
   });
 
+  it('closes both sockets when the pool closes in the middle of a rotation', async () => {
+    const s = await server({ echo: false });
+    const p = await pool(s.url, { clock: manualClock() });
+    p.channel('a');
+    await p.ready();
+    const rotating = p.rotate();
+    await s.waitForMessages((r) => r.filter((m) => m.data === '{"t":"sub","c":"a"}').length === 2);
+    expect(p.stats().details).toHaveLength(2);
+    await p.close();
+    await rotating;
+    expect(p.stats().sockets.closed).toBe(1);
+    await eventually(() => expect(s.connectionCount()).toBe(0));
+  });
+
   it('keeps the old socket when the replacement cannot open', async () => {
     const s = await server({ echo: false });
     const p = await pool(s.url);

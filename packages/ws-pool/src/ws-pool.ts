@@ -84,6 +84,8 @@ export class WsPool {
   readonly #seqs = new Map<string, number>();
   readonly #leaseInbound = new Map<PooledSocket, InboundQueue<WsFrame>>();
   readonly #leaseSockets = new Set<PooledSocket>();
+  /** Sockets replaced by a rotation, still delivering until their close completes. */
+  readonly #retired = new Set<PooledSocket>();
   readonly #readyWaiters = new Map<PooledSocket, Array<(ok: boolean) => void>>();
   readonly #host: SocketHost;
   readonly #channelHost: ChannelHost;
@@ -354,6 +356,7 @@ export class WsPool {
       if (slot.rotating !== undefined) yield slot.rotating;
     }
     yield* this.#leaseSockets;
+    yield* this.#retired;
   }
 
   #newSocket(prefix = ''): PooledSocket {
@@ -482,6 +485,7 @@ export class WsPool {
       await next.close();
       return;
     }
+    this.#retired.add(old);
     const moving = [...this.#channels.values()].filter((channel) => channel.socket === old);
     const live = moving.map((channel) => channel.moveTo(next, o.closeTimeoutMs));
     next.adopt(old.take(() => true));
@@ -494,6 +498,7 @@ export class WsPool {
     this.#events.rotation(old.id, next.id, moving.length, reason);
     this.#slotOf.delete(old);
     await old.close();
+    this.#retired.delete(old);
   }
 
   #createLeasePool(): GenericPool<PooledSocket> {
