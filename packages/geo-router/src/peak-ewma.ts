@@ -5,9 +5,12 @@
  * - on a sample `rtt` at time `t`: if `rtt > cost` then `cost = rtt` (jump to the peak, so a
  *   region that turns slow loses traffic at once); else `w = exp(−Δt/τ)`,
  *   `cost = rtt·(1 − w) + cost·w`, where `Δt` is the time since the last update;
- * - a read at time `t` decays toward zero with the same weight (tower's `decay()` updates with a
- *   zero sample), so a region that stopped getting samples is tried again rather than shunned
- *   forever. Probes keep that decay small (see probes in router.ts);
+ * - a read at time `t` may decay toward zero with the same weight (tower's `decay()` updates
+ *   with a zero sample), so an endpoint that stopped getting samples is tried again rather than
+ *   shunned forever. Only `p2c` reads it that way; `lowest-latency` compares the estimates as of
+ *   their last samples, which probes keep fresh, so a rarely sampled region cannot look better
+ *   between two probes just because time passed;
+ * - the first sample replaces the prior outright;
  * - load (Finagle, tower) = `cost × (pending + 1)`.
  *
  * The weight depends on elapsed time, not on the number of samples, so a region seen once per
