@@ -54,10 +54,11 @@ import type {
   WsStateMessage,
 } from '@berth/core-types';
 import type { Registry } from 'prom-client';
-import { LabelGuard, statusClass } from './labels.js';
+import { LabelGuard, statusClass, statusClassIndex } from './labels.js';
 import type { IdentityLabels } from './labels.js';
 import { createMetricSet, removeMetricSet } from './metric-set.js';
 import type { MetricSet } from './metric-set.js';
+import type { CounterSeries, GaugeSeries } from './series.js';
 import { resolveCollectOptions } from './options.js';
 import type { CollectMetricsOptions, ResolvedCollectOptions } from './options.js';
 import { subscribeAll } from './subscriptions.js';
@@ -109,6 +110,18 @@ export function collectMetrics(options?: CollectMetricsOptions): MetricsCollecto
   };
 }
 
+function perIdentity<T>(build: (labels: IdentityLabels) => T): (labels: IdentityLabels) => T {
+  const cache = new WeakMap<IdentityLabels, T>();
+  return (labels) => {
+    let value = cache.get(labels);
+    if (value === undefined) {
+      value = build(labels);
+      cache.set(labels, value);
+    }
+    return value;
+  };
+}
+
 interface WsSocket {
   state: WsSocketState;
   /** Clock time the current connection attempt began, until it is ready. */
@@ -120,19 +133,42 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
   const bounded = (metric: string, label: string, value: string | number): string => guard.value(metric, label, String(value));
   const region = (name: string): string => bounded('region', 'region', name);
   const wsSockets = new WeakMap<IdentityLabels, Map<string, WsSocket>>();
+  // Requests and the two gauge messages that come with every request (pool gauges, h2 stream
+  // slots) resolve their series once per component instead of once per value.
+  const requestSeries = perIdentity((labels) => ({ inFlight: m.requests_in_flight.labels(labels), totals: [] as (CounterSeries | undefined)[] }));
+  const poolGauges = perIdentity((labels) => ({
+    idle: m.connections.labels(labels, { state: 'idle' }),
+    busy: m.connections.labels(labels, { state: 'busy' }),
+    connecting: m.connections.labels(labels, { state: 'connecting' }),
+    waiters: m.pool_waiters.labels(labels),
+    target: m.pool_target.labels(labels),
+  }));
+  const streamGauges = perIdentity((labels) => ({
+    active: m.h2_streams_active.labels(labels),
+    capacity: m.h2_streams_capacity.labels(labels),
+    queued: URGENCIES.map((urgency) => m.h2_streams_queued.labels(labels, { urgency })),
+  }));
   const started = new WeakSet<RequestStartMessage>();
 
   const on: Record<string, (message: never) => void> = {
     // Requests
     [REQUEST_CHANNELS.start]: (e: RequestStartMessage) => {
       started.add(e);
-      m.requests_in_flight.labels(id(e)).inc();
+      requestSeries(id(e)).inFlight.inc();
     },
     [REQUEST_CHANNELS.end]: (e: RequestEndMessage) => {
       const labels = id(e);
+      const r = requestSeries(labels);
       // An attempt that started before this collector did must not drive the gauge below zero.
-      if (started.delete(e.start)) m.requests_in_flight.labels(labels).dec();
-      m.requests_total.labels(labels, { status_class: statusClass(e.status), protocol: e.protocol, reused: e.reused ? 'true' : 'false' }).inc();
+      if (started.delete(e.start)) r.inFlight.dec();
+      // The per-request counter by a small index, not a label object: (status class, protocol, reused).
+      const slot = statusClassIndex(e.status) * 4 + (e.protocol === 'h2' ? 2 : 0) + (e.reused ? 1 : 0);
+      let total = r.totals[slot];
+      if (total === undefined) {
+        total = m.requests_total.labels(labels, { status_class: statusClass(e.status), protocol: e.protocol, reused: e.reused ? 'true' : 'false' });
+        r.totals[slot] = total;
+      }
+      total.inc();
       const trace = exemplars ? sampledTraceOf(e.start.headers[TRACEPARENT]) : undefined;
       m.request_duration_seconds
         .labels(labels, { protocol: e.protocol })
@@ -165,12 +201,12 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
       if (e.to !== e.from) m.pool_resizes_total.labels(labels, { direction: e.to > e.from ? 'up' : 'down' }).inc();
     },
     [HTTPS_POOL_CHANNELS.gauges]: (e: PoolGaugesMessage) => {
-      const labels = id(e);
-      m.connections.labels(labels, { state: 'idle' }).set(e.idle);
-      m.connections.labels(labels, { state: 'busy' }).set(e.busy);
-      m.connections.labels(labels, { state: 'connecting' }).set(e.connecting);
-      m.pool_waiters.labels(labels).set(e.pending);
-      m.pool_target.labels(labels).set(e.target);
+      const g = poolGauges(id(e));
+      g.idle.set(e.idle);
+      g.busy.set(e.busy);
+      g.connecting.set(e.connecting);
+      g.waiters.set(e.pending);
+      g.target.set(e.target);
     },
 
     // h2-multiplexer
@@ -186,13 +222,11 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
     [H2_CHANNELS.goaway]: (e: H2GoawayMessage) =>
       m.h2_goaway_total.labels(id(e), { error_code: bounded('h2_goaway_total', 'error_code', e.errorCode) }).inc(),
     [H2_CHANNELS.streams]: (e: H2StreamsMessage) => {
-      const labels = id(e);
-      m.h2_streams_active.labels(labels).set(e.active);
-      m.h2_streams_capacity.labels(labels).set(e.capacity);
+      const g = streamGauges(id(e));
+      g.active.set(e.active);
+      g.capacity.set(e.capacity);
       // RFC 9218 urgencies are 0..7; set all eight so an emptied queue reads 0, not its last value.
-      for (let urgency = 0; urgency < 8; urgency += 1) {
-        m.h2_streams_queued.labels(labels, { urgency: URGENCIES[urgency] as string }).set(e.queuedByUrgency[urgency] ?? 0);
-      }
+      for (let urgency = 0; urgency < 8; urgency += 1) (g.queued[urgency] as GaugeSeries).set(e.queuedByUrgency[urgency] ?? 0);
     },
     [H2_CHANNELS.window]: (e: H2WindowMessage) => {
       const labels = id(e);

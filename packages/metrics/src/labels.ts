@@ -67,8 +67,15 @@ export class LabelGuard {
   }
 }
 
+const STATUS_CLASSES = ['error', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/** 1–5 for a status in 100–599 (its hundreds digit), 0 when there is none or it is out of range. */
+export function statusClassIndex(status: number | undefined): number {
+  if (status === undefined || !Number.isInteger(status) || status < 100 || status > 599) return 0;
+  return Math.floor(status / 100);
+}
+
 /** `2xx`-style class of an HTTP status; `error` when no response head arrived. */
 export function statusClass(status: number | undefined): string {
-  if (status === undefined || !Number.isInteger(status) || status < 100 || status > 599) return 'error';
-  return `${Math.floor(status / 100)}xx`;
+  return STATUS_CLASSES[statusClassIndex(status)] as string;
 }
