@@ -29,7 +29,7 @@ describe('exclusive leases', () => {
     const p = await pool(s.url, { lease: { max: 1, acquireTimeoutMs: 1_000 } });
     const held = await p.acquire();
     await expect(p.acquire()).rejects.toMatchObject({ code: 'ERR_BERTH_ACQUIRE_TIMEOUT' });
-    await held.release();
+    await p.release(held);
   });
 
   it('refuses a waiter over lease.maxWaiting at once with ERR_BERTH_QUEUE_FULL', async () => {

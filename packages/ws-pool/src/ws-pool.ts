@@ -272,6 +272,11 @@ export class WsPool {
     });
   }
 
+  /** Gives a leased socket back (same as `lease.release()`). */
+  release(lease: WsLease): Promise<void> {
+    return lease.release();
+  }
+
   /** Reconnects every `errored` (or waiting) shared socket now, with a fresh attempt count. */
   reconnect(): void {
     if (this.#state.t !== 'open') return;
