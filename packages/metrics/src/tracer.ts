@@ -145,9 +145,8 @@ class AttemptSpans {
     // Semconv span name: the method alone (low cardinality), `HTTP` when it is not a known one.
     const at = wallNow();
     const span = this.#tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.CLIENT, attributes, startTime: at }, parent);
-    const withSpan = trace.setSpan(parent, span);
     const propagator = this.#options.propagator ?? (propagation.fields().length > 0 ? propagation : undefined);
-    if (propagator !== undefined) propagator.inject(withSpan, e.headers, defaultTextMapSetter);
+    if (propagator !== undefined) propagator.inject(trace.setSpan(parent, span), e.headers, defaultTextMapSetter);
     else injectTraceContext(span.spanContext(), e.headers);
     if (this.#spans.size >= MAX_IN_FLIGHT) this.#orphanOldest();
     this.#spans.set(e, { span, at });
