@@ -141,6 +141,18 @@ describe('geo-router over three real regions', () => {
     expect(r.stats().failovers).toBeGreaterThan(0);
   });
 
+  it('moves replayable requests off a region that goes silent (blackhole) after attemptTimeoutMs', async () => {
+    const r = await start({ attemptTimeoutMs: 200 });
+    await until(() => r.currentRegion() === 'fast');
+    for (let i = 0; i < 5; i += 1) await get(r);
+    await proxies.fast.set({ mode: 'blackhole' });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => get(r)));
+    expect(results.every((x) => x.status === 'fulfilled' && x.value.meta.region === 'mid')).toBe(true);
+    expect(r.stats().regions['fast']!.health).toBe('ejected');
+    const after = await get(r);
+    expect(after.meta).toMatchObject({ region: 'mid', attempts: 1 });
+  });
+
   it('never sends a request outside its pin or allowedRegions (data residency)', async () => {
     const r = await start();
     await until(() => r.currentRegion() === 'fast' && NAMES.every((n) => (r.stats().regions[n]?.samples ?? 0) > 0));
