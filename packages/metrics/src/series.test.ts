@@ -25,6 +25,8 @@ describe('series metrics in a prom-client Registry', () => {
     const registry = new Registry();
     const histogram = registered(registry, new HistogramMetric('h_seconds', 'h', IDENTITY, [0.1, 1]));
     const gauge = registered(registry, new GaugeMetric('g', 'g', IDENTITY));
+    const counter = registered(registry, new CounterMetric('c_total', 'c', IDENTITY));
+    counter.labels(identity).inc(5);
     const series = histogram.labels(identity);
     for (const value of [0.05, 0.5, 5]) series.observe(value);
     gauge.labels(identity).set(3);
@@ -40,6 +42,7 @@ describe('series metrics in a prom-client Registry', () => {
     const after = await registry.metrics();
     expect(after).toContain('h_seconds_count{kind="https-pool",name="api",origin="",region=""} 1');
     expect(after).toContain('g{kind="https-pool",name="api",origin="",region=""} 0');
+    expect(after).toContain('c_total{kind="https-pool",name="api",origin="",region=""} 0');
   });
 
   it('applies the registry default labels and merges across cluster workers', async () => {

@@ -272,6 +272,22 @@ describe('traceRequests', () => {
     expect(c?.events.map((e) => e.name)).toEqual(['berth.acquired']);
   });
 
+  it('keeps TLS facts of at most 1,024 unused connections, forgetting the oldest first', () => {
+    const { exporter } = setup();
+    const tls = { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', alpn: 'h2' as const, resumed: false, handshakeMs: 2 };
+    for (let i = 0; i <= 1024; i += 1) {
+      publish(H2_CHANNELS.sessionCreated, { component: pool, sessionId: `s-${i}`, maxConcurrentStreams: 100, tls } satisfies H2SessionCreatedMessage);
+    }
+    for (const sessionId of ['s-0', 's-1']) {
+      const start = startMessage();
+      publish(REQUEST_CHANNELS.start, start);
+      publish(REQUEST_CHANNELS.end, endMessage(start, { connectionId: sessionId }));
+    }
+    const [evicted, kept] = exporter.getFinishedSpans();
+    expect(evicted?.events.map((e) => e.name)).not.toContain('berth.tls_handshake');
+    expect(kept?.events.map((e) => e.name)).toContain('berth.tls_handshake');
+  });
+
   it('reports unknown methods as _OTHER and names the span HTTP', () => {
     const { exporter } = setup();
     const start = startMessage({ method: 'PURGE', origin: 'http://[::1]:8080', path: '/cache' });
