@@ -177,3 +177,15 @@ describe('dns rotation', () => {
     expect(dialled.filter((h) => h === '127.0.0.1')).toHaveLength(2);
   });
 });
+
+describe('unread bodies', () => {
+  it('never raises an unlistened error when a body nobody reads is reset', async () => {
+    const s = await server({ behaviour: { resetMidBody: true, bodyBytes: 10_000 } });
+    const p = await pool(s.origin);
+    const res = await p.request({ path: '/' });
+    await s.waitForConnections((n) => n === 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(res.body.destroyed).toBe(true);
+    await res.dump();
+  });
+});

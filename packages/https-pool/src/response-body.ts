@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import { AbortedError } from './errors.js';
 
@@ -11,6 +10,13 @@ import { AbortedError } from './errors.js';
 export class ResponseBody extends Readable {
   #controller: Dispatcher.DispatchController | undefined;
   #complete = false;
+
+  constructor() {
+    super();
+    // A body nobody reads may still fail (reset mid-body, body timeout): that failure is
+    // counted and reaches every consumer that reads, but must never be an unlistened 'error'.
+    this.on('error', ignore);
+  }
 
   /** @internal Binds the body to the undici request it comes from. */
   attach(controller: Dispatcher.DispatchController): void {
@@ -37,6 +43,8 @@ export class ResponseBody extends Readable {
   }
 }
 
+function ignore(): void {}
+
 /** Reads a whole body into one Buffer. */
 export async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -44,13 +52,15 @@ export async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Discards the rest of a body; resolves when it ended or failed (the failure is already counted). */
-export async function dumpBody(body: Readable): Promise<void> {
-  if (body.readableEnded || body.destroyed) return;
-  body.resume();
-  try {
-    await finished(body);
-  } catch {
-    // A body that fails while being discarded has nothing left to give the caller.
-  }
+/**
+ * Discards the rest of a body; resolves when it ended or failed (the failure is already
+ * counted). One 'close' listener instead of `stream.finished()`: a Readable with
+ * `autoDestroy` (the default) emits 'close' after 'end' and after an error alike.
+ */
+export function dumpBody(body: Readable): Promise<void> {
+  if (body.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    body.once('close', resolve);
+    body.resume();
+  });
 }
