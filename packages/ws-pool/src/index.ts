@@ -11,7 +11,9 @@ export { WsLease } from './lease.js';
 export type { WsFrame, WsOpenContext } from './open-context.js';
 export type { WsSendResult } from './outbound.js';
 export type { WsSocketStats } from './pooled-socket.js';
-export type { OverflowPolicy, WsLeaseOptions, WsPoolOptions } from './options.js';
+export type { OverflowPolicy, ResolvedWsPoolOptions, WsLeaseOptions, WsPoolOptions } from './options.js';
+/** Validates pool options without opening anything (the facade reports every section's problems at once). */
+export { resolveOptions as resolveWsPoolOptions } from './options.js';
 export {
   DEFAULT_BACKOFF_BASE_MS,
   DEFAULT_BACKOFF_CAP_MS,
