@@ -419,3 +419,69 @@ describe('dial failures and close', () => {
     await text;
   });
 });
+
+describe('failures mid-flight', () => {
+  it('replays an idempotent request when the connection drops before the response, and fails a POST with ERR_BERTH_UPSTREAM_RESET', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { delayMs: 100 } });
+    const m = await mux(s, { region: 'eu' });
+    const retries: unknown[] = [];
+    const ends: RequestEndMessage[] = [];
+    const onRetry = (msg: unknown) => retries.push(msg);
+    const onEnd = (msg: unknown) => ends.push(msg as RequestEndMessage);
+    const onStart = () => {};
+    diagnostics.subscribe(H2_CHANNELS.retry, onRetry);
+    diagnostics.subscribe(REQUEST_CHANNELS.start, onStart);
+    diagnostics.subscribe(REQUEST_CHANNELS.end, onEnd);
+    try {
+      const get = m.request({ path: '/get' });
+      const post = m.request({ path: '/post', method: 'POST', body: 'x' });
+      const postOutcome = expect(post).rejects.toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
+      await expect.poll(() => s.requests.length).toBe(2);
+      s.dropConnections();
+      await postOutcome;
+      const res = await get;
+      expect(await res.text()).toBe('ok');
+      expect(res.meta.attempts).toBe(2);
+      expect(m.stats().retries['session-error']).toBe(1);
+      expect(retries).toEqual([expect.objectContaining({ reason: 'session-error', urgency: 3, component: expect.objectContaining({ region: 'eu' }) })]);
+      expect(ends.filter((e) => e.error?.code === 'ERR_BERTH_UPSTREAM_RESET')).toHaveLength(2);
+    } finally {
+      diagnostics.unsubscribe(H2_CHANNELS.retry, onRetry);
+      diagnostics.unsubscribe(REQUEST_CHANNELS.start, onStart);
+      diagnostics.unsubscribe(REQUEST_CHANNELS.end, onEnd);
+    }
+  });
+
+  it('does not time out a body while the caller holds it paused', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 512 * 1024 } });
+    const m = await mux(s, { bodyTimeoutMs: 40, adaptiveWindow: false });
+    const res = await m.request({ path: '/' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await res.arrayBuffer()).byteLength).toBe(512 * 1024);
+  });
+
+  it('turns a body destroyed by the caller into a coded error and frees the slot; dump() after the end is a no-op', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 200_000 } });
+    const m = await mux(s);
+    const res = await m.request({ path: '/' });
+    const failed = new Promise<unknown>((resolve) => res.body.once('error', resolve));
+    res.body.destroy(new Error('caller gave up'));
+    expect(isBerthError(await failed)).toBe(true);
+    await expect.poll(() => m.stats().activeStreams).toBe(0);
+    const small = await m.request({ path: '/', headers: behave({ body: 'tiny' }) });
+    expect(await small.text()).toBe('tiny');
+    await small.dump();
+    expect(m.stats()).toMatchObject({ inFlight: 0, errors: 1 });
+  });
+
+  it('returns the same promise from concurrent close() calls and fails a request whose session is still connecting', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s);
+    const pending = m.request({ path: '/' });
+    const first = m.close();
+    expect(m.close()).toBe(first);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_BERTH_CLOSED' });
+    await first;
+    expect(m.stats()).toMatchObject({ state: 'closed', connectErrors: 0 });
+  });
+});

@@ -261,20 +261,18 @@ export class H2Multiplexer implements Transport {
     const o = this.#o;
     const error = new ClosedError(`h2 multiplexer for ${o.origin} closed`, { origin: o.origin });
     let finish: () => void = () => {};
-    const closed = new Promise<void>((resolve) => (finish = resolve));
-    this.#state = { t: 'draining', closed, finish };
-    for (const p of this.#queue.drain()) this.#fail(p, error);
     const deadline = o.clock.setTimeout(() => {
       for (const session of this.#sessions) session.destroy(error, 'closed');
     }, options.deadlineMs ?? o.closeDeadlineMs);
+    const closed = new Promise<void>((resolve) => (finish = resolve)).then(() => o.clock.clearTimeout(deadline));
+    this.#state = { t: 'draining', closed, finish };
+    for (const p of this.#queue.drain()) this.#fail(p, error);
     for (const session of [...this.#sessions]) {
       if (session.state.t === 'connecting') session.destroy(error, 'closed');
       else session.drain('closed');
     }
     this.#maybeClosed();
-    return closed.then(() => {
-      o.clock.clearTimeout(deadline);
-    });
+    return closed;
   }
 
   #enqueue(p: Pending, front: boolean): void {
@@ -463,6 +461,9 @@ export class H2Multiplexer implements Transport {
       const code = (error as { code?: unknown }).code;
       if (code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION' || code === 'ERR_HTTP2_OUT_OF_STREAMS') {
         p.phase = { t: 'new' };
+        // Nothing was sent, so this does not use up a replay; the session must not be picked again.
+        p.attempts -= 1;
+        session.drain('broken');
         this.#publishEnd(start, undefined, false, session.id, now, undefined);
         this.#retryOrFail(p, 'goaway', new GoawayError(`HTTP/2 session to ${o.origin} stopped taking streams`, { cause: error }), true);
         return;

@@ -142,6 +142,13 @@ export class H2Session {
       this.#socket = net.connect({ host: o.host, port: o.port });
     }
     const socket = this.#socket;
+    // Registered after http2's own listeners would be too late for nothing: streams learn of a
+    // dead socket on the next tick, so recording the cause here lets them be classified
+    // (and idempotent ones replayed) instead of looking like plain CANCELs.
+    socket.on('error', (error: unknown) => this.#onError(error));
+    socket.once('close', () => {
+      if (this.#state.t !== 'closed') this.#onError(new Error('the connection was closed by the peer'));
+    });
     this.#session = http2.connect(o.origin, {
       createConnection: () => socket,
       settings: { enablePush: false, initialWindowSize: o.initialStreamWindowBytes },
@@ -347,6 +354,10 @@ export class H2Session {
     if (this.#state.t === 'connecting') {
       this.#failure = toConnectError(error, this.#options.origin);
       return;
+    }
+    if (this.#state.t === 'ready') {
+      this.#state = { t: 'draining', reason: 'broken' };
+      this.#clearLifecycleTimers();
     }
     const message = error instanceof Error ? error.message : String(error);
     this.#failure = new UpstreamResetError(`HTTP/2 session to ${this.#options.origin} failed: ${message}`, {
