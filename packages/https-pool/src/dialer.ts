@@ -19,6 +19,8 @@ export interface DialedSocket {
   readonly address: string;
 }
 
+function ignore(): void {}
+
 // Only HTTP/1.1 is offered: this pool speaks nothing else, and offering h2 would let a
 // server pick a protocol the slot cannot use (the facade sends h2 origins to h2-multiplexer).
 const ALPN = ['http/1.1'];
@@ -71,6 +73,9 @@ export class Dialer {
       await new Promise<void>((resolve, reject) => {
         const ready = this.#options.secure ? 'secureConnect' : 'connect';
         const onReady = () => {
+          // Until the connection attaches its own listener, a late socket error is nobody's
+          // to handle, but it must never be an unlistened 'error'.
+          opened.on('error', ignore);
           opened.off('error', onError);
           resolve();
         };
