@@ -485,3 +485,15 @@ describe('failures mid-flight', () => {
     expect(m.stats()).toMatchObject({ state: 'closed', connectErrors: 0 });
   });
 });
+
+describe('unread bodies', () => {
+  it('does not crash the process when the session of an unread body dies; the body keeps the coded error', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 4000, chunkBytes: 1000, chunkIntervalMs: 100 } });
+    const m = await mux(s);
+    const res = await m.request({ path: '/' });
+    s.dropConnections();
+    await expect.poll(() => res.body.destroyed).toBe(true);
+    expect(res.body.errored).toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
+    await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
+  });
+});

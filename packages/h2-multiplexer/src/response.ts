@@ -47,6 +47,9 @@ export class ResponseBody extends Readable {
     this.#source = source;
     this.#options = options;
     this.#lastActivity = options.clock.now();
+    // A body nobody reads must not crash the process when its session dies later; readers
+    // (`for await`, pipeline, text()) attach their own listeners and still see the error.
+    this.on('error', () => {});
     source.on('data', (chunk: Buffer) => this.#onData(chunk));
     source.once('end', () => {
       this.#ended = true;
@@ -74,7 +77,6 @@ export class ResponseBody extends Readable {
         });
     if (this.destroyed) return released;
     if (this.#ended || (declaredBytes !== undefined && declaredBytes <= drainLimitBytes)) {
-      this.on('error', () => {});
       this.resume();
     } else {
       this.destroy();
