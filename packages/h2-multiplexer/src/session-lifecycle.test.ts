@@ -1,4 +1,6 @@
+import diagnostics from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { H2_CHANNELS } from '@berth/core-types';
 import { startFaultProxy, startHttpServer } from '@berth/testkit';
 import type { FaultProxy, TestServer } from '@berth/testkit';
 import { createH2Multiplexer } from './multiplexer.js';
@@ -149,5 +151,28 @@ describe('idle and max-age retirement', () => {
     await until(() => proxy?.connectionCount() === 1, 'the TCP connection');
     await vi.advanceTimersByTimeAsync(2_000);
     await outcome;
+  });
+});
+
+describe('session-closed events', () => {
+  it('reports an idle close without an error, and a peer reset with one', async () => {
+    const closed: { reason: string; error?: { code: string } }[] = [];
+    const onClosed = (msg: unknown) => closed.push(msg as { reason: string; error?: { code: string } });
+    diagnostics.subscribe(H2_CHANNELS.sessionClosed, onClosed);
+    try {
+      server = await startHttpServer({ protocol: 'h2c' });
+      const m = create(server.origin, { idleTimeoutMs: 1_000, pingIntervalMs: 0 });
+      await (await m.request({ path: '/' })).dump();
+      await vi.advanceTimersByTimeAsync(1_000);
+      await until(() => closed.length === 1, 'the idle close');
+      expect(closed[0]).toEqual(expect.objectContaining({ reason: 'idle' }));
+      expect(closed[0]?.error).toBeUndefined();
+      await (await m.request({ path: '/' })).dump();
+      server.dropConnections();
+      await until(() => closed.length === 2, 'the broken session');
+      expect(closed[1]).toMatchObject({ reason: 'broken', error: { code: 'ERR_BERTH_UPSTREAM_RESET' } });
+    } finally {
+      diagnostics.unsubscribe(H2_CHANNELS.sessionClosed, onClosed);
+    }
   });
 });

@@ -96,7 +96,8 @@ export class H2Session {
   #keepaliveTimer: TimerHandle | undefined;
   #pingDeadline: TimerHandle | undefined;
   #bytesAtLastCheck = -1;
-  #draining = false;
+  /** Set once this side started closing the socket, so its 'close' is not taken for a peer failure. */
+  #closingLocally = false;
 
   constructor(id: string, context: SessionContext, hooks: SessionHooks) {
     this.id = id;
@@ -147,7 +148,7 @@ export class H2Session {
     // (and idempotent ones replayed) instead of looking like plain CANCELs.
     socket.on('error', (error: unknown) => this.#onError(error));
     socket.once('close', () => {
-      if (this.#state.t !== 'closed') this.#onError(new Error('the connection was closed by the peer'));
+      if (this.#state.t !== 'closed' && !this.#closingLocally) this.#onError(new Error('the connection was closed by the peer'));
     });
     this.#session = http2.connect(o.origin, {
       createConnection: () => socket,
@@ -267,6 +268,7 @@ export class H2Session {
   destroy(error?: BerthError, reason: CloseReason = 'error'): void {
     if (this.#state.t === 'closed') return;
     this.#failure ??= error;
+    this.#closingLocally = true;
     if (this.#state.t === 'connecting') this.#options.clock.clearTimeout(this.#state.timer);
     if (this.#state.t !== 'draining') this.#state = { t: 'draining', reason };
     this.#clearAllTimers();
@@ -407,8 +409,8 @@ export class H2Session {
    * forever. Once the last stream is done, the GOAWAY is flushed and the socket closed.
    */
   #finishDrainIfIdle(): void {
-    if (this.#state.t !== 'draining' || this.#streams.size > 0 || this.#draining) return;
-    this.#draining = true;
+    if (this.#state.t !== 'draining' || this.#streams.size > 0 || this.#closingLocally) return;
+    this.#closingLocally = true;
     if (!this.#session.closed && !this.#session.destroyed) this.#session.close();
     // nghttp2 writes the GOAWAY from a setImmediate; end the socket after it.
     setImmediate(() => {
