@@ -30,7 +30,7 @@ export interface GeoRegionSwitchMessage extends BerthEvent {
 export interface GeoEjectedMessage extends BerthEvent {
   /** Region name. */
   readonly regionName: string;
-  /** Why: `consecutive-failures`, `success-rate`, `failure-percentage`, `probe-failed`, `tls-verification`. */
+  /** Why: `consecutive-failures`, `success-rate`, `failure-percentage`, `probe-failed`, `tls-verification`, `init-timeout`. */
   readonly reason: string;
   /** Milliseconds it stays ejected. */
   readonly durationMs: number;

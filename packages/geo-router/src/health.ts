@@ -1,7 +1,13 @@
 import type { ResolvedOutlier } from './options.js';
 
 /** Why a region was ejected (the `reason` of `berth:geo:ejected`). */
-export type EjectReason = 'consecutive-failures' | 'success-rate' | 'failure-percentage' | 'probe-failed' | 'tls-verification';
+export type EjectReason =
+  | 'consecutive-failures'
+  | 'success-rate'
+  | 'failure-percentage'
+  | 'probe-failed'
+  | 'tls-verification'
+  | 'init-timeout';
 
 /**
  * Health of one region, a tagged union: `healthy` takes traffic; `ejected` takes none until

@@ -93,6 +93,12 @@ export interface GeoRouterOptions {
   readonly maxAttempts?: number;
   /** Milliseconds an attempt may wait for response headers before a replayable request moves on to another region. Default: no router limit (the transport's apply). */
   readonly attemptTimeoutMs?: number;
+  /**
+   * Milliseconds a region has, from the router's creation, to answer once (a request or a
+   * probe); a region still silent then is ejected (`init-timeout`) and its waiting requests move
+   * on, as grpc-go's priority balancer moves on after `DefaultPriorityInitTimeout`. Default 10 000.
+   */
+  readonly initTimeoutMs?: number;
   /** Active probes, or `false` for none. Default: on with the defaults of {@link ProbeOptions}. */
   readonly probe?: ProbeOptions | false;
   /** Outlier detection settings. */
@@ -160,6 +166,7 @@ export interface ResolvedOptions {
   readonly overProvisioningFactor: number;
   readonly maxAttempts: number;
   readonly attemptTimeoutMs: number | undefined;
+  readonly initTimeoutMs: number;
   readonly probe: ResolvedProbe | undefined;
   readonly outlier: ResolvedOutlier;
   readonly hedge: ResolvedHedge | undefined;
@@ -175,6 +182,7 @@ export const DEFAULT_RTT_MS = 30; // Linkerd overrides tower's 1 s prior with 30
 export const DEFAULT_FAILURE_PENALTY = 2;
 export const DEFAULT_OVER_PROVISIONING_FACTOR = 1.4; // Envoy priority.rst
 export const DEFAULT_MAX_ATTEMPTS = 3; // Envoy max_retries 3 → up to 3 regions tried
+export const DEFAULT_INIT_TIMEOUT_MS = 10_000; // grpc-go DefaultPriorityInitTimeout
 export const DEFAULT_PROBE_INTERVAL_MS = 5000; // fresher than Route 53's 10 s fast checks
 export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 export const DEFAULT_JITTER_PCT = 10;
@@ -306,6 +314,7 @@ export function resolveOptions(input: GeoRouterOptions): ResolvedOptions {
     overProvisioningFactor: c.number('overProvisioningFactor', o['overProvisioningFactor'], { min: 1, default: DEFAULT_OVER_PROVISIONING_FACTOR }),
     maxAttempts: c.number('maxAttempts', o['maxAttempts'], { min: 1, max: 100, integer: true, default: DEFAULT_MAX_ATTEMPTS }),
     attemptTimeoutMs: c.number('attemptTimeoutMs', o['attemptTimeoutMs'], { min: 0, exclusiveMin: true, default: undefined }),
+    initTimeoutMs: c.number('initTimeoutMs', o['initTimeoutMs'], { min: 0, exclusiveMin: true, default: DEFAULT_INIT_TIMEOUT_MS }),
     probe,
     outlier,
     hedge,

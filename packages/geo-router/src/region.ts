@@ -38,6 +38,8 @@ export class Region implements Candidate {
   requests = 0;
   errors = 0;
   failovers = 0;
+  /** Good answers (status < 500) from requests and probes. */
+  successes = 0;
   probes = 0;
   probeFailures = 0;
   probeTimer: TimerHandle | undefined;

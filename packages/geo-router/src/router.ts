@@ -224,6 +224,7 @@ export class GeoRouter implements Transport {
   #p2cPool: readonly Region[] | undefined;
   #panicked = 0;
   #sweepTimer: TimerHandle | undefined;
+  #initTimer: TimerHandle | undefined;
   #requests = 0;
   #inFlight = 0;
   #errors = 0;
@@ -244,6 +245,8 @@ export class GeoRouter implements Transport {
     this.#refresh(undefined);
     this.#sweepTimer = options.clock.setInterval(() => this.#sweep(), options.outlier.intervalMs);
     this.#sweepTimer.unref();
+    this.#initTimer = options.clock.setTimeout(() => this.#checkInit(), options.initTimeoutMs);
+    this.#initTimer.unref();
     if (options.probe !== undefined) {
       for (const region of this.#regions) this.#scheduleProbe(region, options.probe.initialDelayMs);
     }
@@ -328,6 +331,8 @@ export class GeoRouter implements Transport {
     const clock = this.#o.clock;
     clock.clearInterval(this.#sweepTimer);
     this.#sweepTimer = undefined;
+    clock.clearTimeout(this.#initTimer);
+    this.#initTimer = undefined;
     for (const region of this.#regions) {
       clock.clearTimeout(region.probeTimer);
       region.probeTimer = undefined;
@@ -770,6 +775,7 @@ export class GeoRouter implements Transport {
     region.pending -= 1;
     const ok = status < 500;
     if (ok) {
+      region.successes += 1;
       observePeakEwma(region.ewma, latencyMs, now, this.#o.decayMs);
     } else {
       region.errors += 1;
@@ -941,6 +947,15 @@ export class GeoRouter implements Transport {
     }
   }
 
+  /** grpc-go's priority init timeout: a region that never answered since creation is ejected, and its waiting requests move on. */
+  #checkInit(): void {
+    this.#initTimer = undefined;
+    const now = this.#o.clock.now();
+    for (const region of this.#regions) {
+      if (region.successes === 0 && region.health.phase.t === 'healthy') this.#eject(region, 'init-timeout', now);
+    }
+  }
+
   /** The success-rate sweep, once per `outlier.intervalMs` (Envoy `interval`). */
   #sweep(): void {
     if (this.#state.t !== 'ready') return;
@@ -1003,6 +1018,7 @@ export class GeoRouter implements Transport {
     if (this.#state.t !== 'ready') return;
     const now = clock.now();
     if (ok) {
+      region.successes += 1;
       observePeakEwma(region.ewma, latency, now, this.#o.decayMs);
       recordLatency(region.window, latency);
     } else {
