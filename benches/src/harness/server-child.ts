@@ -27,6 +27,11 @@ async function start(request: ServerRequest): Promise<number> {
     const m = /^\/bytes\/(\d+)/.exec(path ?? '');
     return m?.[1] === undefined ? undefined : Number(m[1]);
   };
+  // h2 `/hold/MS` answers after MS milliseconds, so many streams stay open at once.
+  const holdOf = (path: string | undefined): number => {
+    const m = /^\/hold\/(\d+)/.exec(path ?? '');
+    return m?.[1] === undefined ? 0 : Math.min(Number(m[1]), 30_000);
+  };
   let server: https.Server | http2.Http2SecureServer | tls.Server;
   switch (request.kind) {
     case 'https': {
@@ -50,9 +55,16 @@ async function start(request: ServerRequest): Promise<number> {
       });
       s.on('stream', (stream, headers) => {
         stream.on('error', () => {});
-        const n = sizeOf(headers[':path']);
-        stream.respond({ ':status': 200, 'content-type': 'text/plain' });
-        stream.end(n === undefined ? body : Buffer.alloc(n, 0x61));
+        const path = headers[':path'];
+        const n = sizeOf(path);
+        const answer = () => {
+          if (stream.destroyed || stream.closed) return;
+          stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+          stream.end(n === undefined ? body : Buffer.alloc(n, 0x61));
+        };
+        const hold = holdOf(path);
+        if (hold === 0) answer();
+        else setTimeout(answer, hold);
       });
       s.on('sessionError', () => {});
       server = s;

@@ -1,0 +1,74 @@
+import { createH2Multiplexer } from '@berth/h2-multiplexer';
+import { createTlsConfig } from '@berth/tls-config';
+import { closedLoop } from '../harness/load.js';
+import { compareRounds } from '../harness/rounds.js';
+import type { MultiVariant } from '../harness/rounds.js';
+import { startServerProcess } from '../harness/server.js';
+import { percentile } from '../harness/stats.js';
+import { sharedContext, testCa } from '../harness/tls-context.js';
+import type { BenchResult, RunMode, Scenario } from '../harness/types.js';
+import { closeSession, rawGet, rawSession } from './h2-common.js';
+
+async function run(mode: RunMode): Promise<BenchResult[]> {
+  const server = await startServerProcess('h2', { maxConcurrentStreams: 1000 });
+  const connector = createTlsConfig({ ca: await testCa(), useSystemRoots: false, alpnProtocols: ['h2'] });
+  const mux = createH2Multiplexer(server.origin, { connector, maxConcurrentStreams: 1000 });
+  const session = await rawSession(server.origin, await sharedContext());
+  const durationMs = mode.tiny ? 150 : mode.quick ? 3000 : 8000;
+  const maxOps = mode.tiny ? 300 : 10_000_000;
+  const berthGet = async () => {
+    const res = await mux.request({ path: '/' });
+    await res.dump();
+  };
+  const rawOp = async () => {
+    await rawGet(session, '/');
+  };
+  const variant =
+    (op: () => Promise<void>, concurrency: number): MultiVariant =>
+    async () => {
+      const r = await closedLoop(op, { concurrency, durationMs, maxOps });
+      if (r.completed === 0) throw new Error(`no request completed (${r.failed} failed)`);
+      return { rps: (r.completed / r.elapsedMs) * 1000, p99: percentile(r.latenciesMs, 99) };
+    };
+  const results: BenchResult[] = [];
+  try {
+    for (const op of [berthGet, rawOp]) await closedLoop(op, { concurrency: 50, durationMs: 5000, maxOps: mode.tiny ? 50 : 2000 });
+    for (const inFlight of [50, 500]) {
+      results.push(
+        ...(await compareRounds({
+          rounds: mode.tiny ? 1 : mode.quick ? 3 : 5,
+          berth: variant(berthGet, inFlight),
+          peers: { 'raw-http2': variant(rawOp, inFlight) },
+          metrics: {
+            rps: {
+              id: `h2-throughput@${inFlight}`,
+              unit: 'req/s',
+              better: 'higher',
+              goal: (r) => ({ text: '≥ 1.0× raw-http2', pass: (r.ratios['raw-http2'] ?? 0) >= 1 }),
+              notes: `${inFlight} GETs in flight, ${durationMs} ms per round; Berth with maxConcurrentStreams 1000 (default 4 sessions at most), the peer on one node:http2 session; server SETTINGS_MAX_CONCURRENT_STREAMS 1000, in a child process.`,
+            },
+            p99: {
+              id: `h2-throughput@${inFlight}-p99`,
+              unit: 'ms',
+              better: 'lower',
+              goal: (r) => ({ text: 'p99 ≤ 0.5× raw-http2', pass: (r.ratios['raw-http2'] ?? Infinity) <= 0.5 }),
+            },
+          },
+        })),
+      );
+    }
+    return results;
+  } finally {
+    await mux.close();
+    await closeSession(session);
+    connector.close();
+    await server.close();
+  }
+}
+
+export const h2Throughput: Scenario = {
+  id: 'h2-throughput',
+  description: 'HTTP/2 req/s and p99 with 50 and 500 in flight: h2-multiplexer vs one raw node:http2 session',
+  quick: true,
+  run,
+};
