@@ -95,7 +95,7 @@ export interface GeoRouterOptions {
   readonly attemptTimeoutMs?: number;
   /**
    * Milliseconds a region has, from the router's creation, to answer once (a request or a
-   * probe); a region still silent then is ejected (`init-timeout`) and its waiting requests move
+   * probe); a region tried but still silent then is ejected (`init-timeout`) and its waiting requests move
    * on, as grpc-go's priority balancer moves on after `DefaultPriorityInitTimeout`. Default 10 000.
    */
   readonly initTimeoutMs?: number;

@@ -416,15 +416,17 @@ describe('health', () => {
   it('ejects a region that never answered within initTimeoutMs and moves its waiting requests on', async () => {
     const a = fake({ hang: true });
     const b = fake();
-    const r = make({ strategy: 'ordered', regions: { a: { transport: a }, b: { transport: b } } });
+    const unused = fake();
+    const r = make({ strategy: 'ordered', regions: { a: { transport: a }, b: { transport: b }, c: { transport: unused } } });
     const waiting = r.request({ path: '/' });
     await vi.advanceTimersByTimeAsync(9_999);
     expect(r.stats().regions['a']?.health).toBe('healthy');
     await vi.advanceTimersByTimeAsync(20);
     expect((await waiting).meta).toMatchObject({ region: 'b', attempts: 2 });
     expect(of(GEO_CHANNELS.ejected)[0]).toMatchObject({ regionName: 'a', reason: 'init-timeout' });
-    // b answered, so it stays; a later check does not run again.
+    // b answered, and c was never tried: both stay.
     expect(r.stats().regions['b']?.health).toBe('healthy');
+    expect(r.stats().regions['c']?.health).toBe('healthy');
   });
 
   it('ejects at once on a TLS verification failure and still delivers the request elsewhere', async () => {

@@ -947,12 +947,17 @@ export class GeoRouter implements Transport {
     }
   }
 
-  /** grpc-go's priority init timeout: a region that never answered since creation is ejected, and its waiting requests move on. */
+  /**
+   * grpc-go's priority init timeout: a region that was tried (request or probe) but never
+   * answered since creation is ejected, and its waiting requests move on. A region nobody
+   * tried (probes off, no traffic) is merely unused and stays.
+   */
   #checkInit(): void {
     this.#initTimer = undefined;
     const now = this.#o.clock.now();
     for (const region of this.#regions) {
-      if (region.successes === 0 && region.health.phase.t === 'healthy') this.#eject(region, 'init-timeout', now);
+      const tried = region.requests > 0 || region.probes > 0;
+      if (tried && region.successes === 0 && region.health.phase.t === 'healthy') this.#eject(region, 'init-timeout', now);
     }
   }
 
