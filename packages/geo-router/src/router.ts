@@ -69,11 +69,13 @@ export interface RegionStats {
   readonly errors: number;
   /** Requests that failed here and moved on to another region. */
   readonly failovers: number;
-  /** Probes sent / failed. */
+  /** Probes sent. */
   readonly probes: number;
+  /** Probes that failed (error, timeout or status ≥ 500). */
   readonly probeFailures: number;
-  /** Its priority level and weight, from the options. */
+  /** Its priority level, from the options. */
   readonly priority: number;
+  /** Its weight, from the options. */
   readonly weight: number;
 }
 
