@@ -215,3 +215,20 @@ describe('acquire', () => {
     await expect(p.acquire()).rejects.toMatchObject({ code: 'ERR_BERTH_CLOSED' });
   });
 });
+
+describe('minIdle under load', () => {
+  it('opens connections ahead of demand so minIdle stay idle while others are busy, within the target', async () => {
+    const s = await server();
+    const p = await pool(s.origin, { minIdle: 2, maxConnections: 6, minConnections: 2, housekeepingIntervalMs: 20, validateAfterIdleMs: 0 });
+    await p.ready();
+    const leases = await Promise.all([p.acquire(), p.acquire(), p.acquire()]);
+    expect(p.stats()).toMatchObject({ busy: 3, idle: 0 });
+    while (p.stats().idle < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(p.stats()).toMatchObject({ busy: 3, idle: 2, size: 5 });
+    const more = await Promise.all([p.acquire(), p.acquire(), p.acquire()]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(p.stats()).toMatchObject({ busy: 6, idle: 0, size: 6 });
+    for (const l of [...leases, ...more]) l.release();
+    expect(p.stats().idle).toBe(6);
+  });
+});

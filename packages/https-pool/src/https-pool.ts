@@ -893,22 +893,45 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   /**
-   * Background work each period: validate warm idle connections before a keep-alive timer
-   * (ours or the server's) can close them, so `minIdle` connections survive idle periods
-   * instead of being reopened (nodejs/undici#317, QwenLM/qwen-code#3318).
+   * Background work each period. (1) Validate warm idle connections before a keep-alive
+   * timer (ours or the server's) can close them, so `minIdle` connections survive idle
+   * periods instead of being reopened (nodejs/undici#317, QwenLM/qwen-code#3318).
+   * (2) Keep `minIdle` connections *idle* under load too, as bb8's `min_idle`, within the
+   * live target and never while connects are failing.
    */
   #housekeep(): void {
-    if (this.#phase.t !== 'ready') return;
+    if (this.#phase.t !== 'ready' || this.#o.minIdle === 0) return;
     const after = this.#o.validateAfterIdleMs;
-    if (after === 0 || this.#o.minIdle === 0) return;
     const now = this.#o.clock.now();
-    let warm = 0;
+    let idle = 0;
     for (const c of this.#connections) {
-      if (warm >= this.#o.minIdle) break;
       const phase = c.phase;
-      if (phase.t !== 'idle' || !c.isUsable()) continue;
-      warm += 1;
-      if (now - Math.max(phase.since, c.lastValidatedAt) >= after) void this.#runValidation(c);
+      if ((phase.t !== 'idle' && phase.t !== 'validating') || !c.isUsable()) continue;
+      idle += 1;
+      if (idle <= this.#o.minIdle && after > 0 && phase.t === 'idle' && now - Math.max(phase.since, c.lastValidatedAt) >= after) {
+        void this.#runValidation(c);
+      }
+    }
+    // Connections being opened will be idle: count them, or every period would open more.
+    const missing = Math.min(this.#o.minIdle - idle - this.#connecting, this.#gate.target - this.#connections.size - this.#connecting);
+    // Only while connects succeed: during an outage the evictor's refill alone paces retries.
+    if (missing > 0 && this.#consecutiveFailures === 0) this.#warm(missing);
+  }
+
+  /**
+   * Opens `n` idle connections through generic-pool, which has no "add a resource" call:
+   * borrowing everything idle plus `n` makes it create exactly `n`, and all are given back.
+   */
+  #warm(n: number): void {
+    const borrows = this.#pool.available + n;
+    for (let i = 0; i < borrows; i += 1) {
+      this.#pool.acquire().then(
+        (slot) => {
+          if (slot instanceof Connection && slot.isUsable()) void this.#pool.release(slot).catch(() => {});
+          else void this.#pool.destroy(slot).catch(() => {});
+        },
+        () => {},
+      );
     }
   }
 
