@@ -517,7 +517,7 @@ export class GeoRouter implements Transport {
    * healthy; then panic (Envoy `panic_threshold`) over the unhealthy ones — except for a pin,
    * whose whole point is to fail rather than go elsewhere.
    */
-  #candidate(plan: RequestPlan, tried: readonly Region[]): Region | undefined {
+  #candidate(plan: RequestPlan, tried: readonly Region[], panic = true): Region | undefined {
     const probing = this.#probing;
     if (plan.pinned) {
       const pin = plan.allowed[0];
@@ -536,10 +536,11 @@ export class GeoRouter implements Transport {
       if (fallback.selectable(probing)) return fallback;
       open.push(fallback);
     }
+    if (!panic) return undefined;
     // Panic: every allowed region is unhealthy; sending to one is better than failing outright.
-    const panic = lowestCost(open);
-    if (panic !== undefined) this.#panicked += 1;
-    return panic;
+    const least = lowestCost(open);
+    if (least !== undefined) this.#panicked += 1;
+    return least;
   }
 
   #pickAmong(healthy: readonly Region[], open: readonly Region[]): Region | undefined {
@@ -758,7 +759,8 @@ export class GeoRouter implements Transport {
       launch(primary, 1);
       const timer = clock.setTimeout(() => {
         if (settled || this.#state.t !== 'ready') return;
-        const second = this.#candidate(plan, tried);
+        // A copy only ever goes to a healthy region: hedging into an ejected one is pure load.
+        const second = this.#candidate(plan, tried, false);
         if (second === undefined || !trySpendHedge(this.#hedgeBudget)) return;
         secondary = second;
         tried.push(second);
