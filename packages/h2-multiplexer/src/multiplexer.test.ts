@@ -497,3 +497,20 @@ describe('unread bodies', () => {
     await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
   });
 });
+
+describe('reset streams', () => {
+  it('keeps the slot of a stream it reset until a PING round trip confirms the RST_STREAM, then serves the next request', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1, behaviour: { delayMs: 200 } });
+    const m = await mux(s, { maxSessions: 1 });
+    const controller = new AbortController();
+    const first = m.request({ path: '/1', signal: controller.signal });
+    await expect.poll(() => s.requests.length).toBe(1);
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    expect(m.stats().sessions[0]?.pendingResets).toBe(1);
+    const next = m.request({ path: '/2', headers: behave({ body: 'next' }) });
+    expect(m.stats().queued).toBe(1);
+    expect(await (await next).text()).toBe('next');
+    expect(m.stats().sessions[0]?.pendingResets).toBe(0);
+  });
+});
