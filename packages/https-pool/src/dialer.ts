@@ -47,56 +47,60 @@ export class Dialer {
     this.#hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   }
 
-  /** Dials; rejects with a coded error (`ERR_BERTH_DNS`, `ERR_BERTH_CONNECT_*`, `ERR_BERTH_TLS_*`, `ERR_BERTH_CLOSED`). */
-  async dial(signal: AbortSignal): Promise<DialedSocket> {
+  /**
+   * Dials; rejects with a coded error (`ERR_BERTH_DNS`, `ERR_BERTH_CONNECT_*`,
+   * `ERR_BERTH_TLS_*`, `ERR_BERTH_CLOSED`). Always settles by `connectTimeoutMs`, even when a
+   * DNS lookup hangs (a saturated libuv pool): a create that never settles is how a
+   * generic-pool wedges for good (coopernurse/node-pool#298).
+   */
+  dial(signal: AbortSignal): Promise<DialedSocket> {
     const { clock, connectTimeoutMs, originString } = this.#options;
     const started = clock.now();
-    let socket: Socket | undefined;
-    let timedOut = false;
-    const timer = clock.setTimeout(() => {
-      timedOut = true;
-      socket?.destroy(new HttpsPoolError('ERR_BERTH_CONNECT_TIMEOUT', `connect to ${originString} timed out after ${connectTimeoutMs} ms`));
-    }, connectTimeoutMs);
-    const onAbort = () => socket?.destroy(new PoolClosedError(`pool for ${originString} closed while connecting`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      let address: string;
-      try {
-        address = await this.#dns.resolve(this.#options.origin);
-      } catch (error) {
-        throw toBerthError(error, 'connect', `resolving ${this.#hostname}`);
+    return new Promise<DialedSocket>((resolve, reject) => {
+      let socket: Socket | undefined;
+      let done = false;
+      const fail = (error: unknown) => {
+        if (done) return;
+        done = true;
+        cleanup();
+        socket?.destroy();
+        reject(toBerthError(error, 'connect', originString));
+      };
+      const timer = clock.setTimeout(() => {
+        fail(new HttpsPoolError('ERR_BERTH_CONNECT_TIMEOUT', `connect to ${originString} timed out after ${connectTimeoutMs} ms`, { connectTimeoutMs }));
+      }, connectTimeoutMs);
+      const onAbort = () => fail(new PoolClosedError(`pool for ${originString} closed while connecting`));
+      const cleanup = () => {
+        clock.clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
       }
-      if (signal.aborted) throw new PoolClosedError(`pool for ${originString} closed while connecting`);
-      if (timedOut) throw new HttpsPoolError('ERR_BERTH_CONNECT_TIMEOUT', `connect to ${originString} timed out after ${connectTimeoutMs} ms (DNS)`);
-      socket = this.#open(address);
-      const opened = socket;
-      await new Promise<void>((resolve, reject) => {
-        const ready = this.#options.secure ? 'secureConnect' : 'connect';
-        const onReady = () => {
-          // Until the connection attaches its own listener, a late socket error is nobody's
-          // to handle, but it must never be an unlistened 'error'.
-          opened.on('error', ignore);
-          opened.off('error', onError);
-          resolve();
-        };
-        const onError = (error: Error) => {
-          opened.off(ready, onReady);
-          reject(error);
-        };
-        opened.once(ready, onReady);
-        opened.once('error', onError);
-      });
-      if (this.#options.tcpNoDelay) socket.setNoDelay(true);
-      if (this.#options.tcpKeepAliveInitialDelayMs > 0) socket.setKeepAlive(true, this.#options.tcpKeepAliveInitialDelayMs);
-      const connectMs = clock.now() - started;
-      return { socket, tls: this.#handshakeInfo(socket, connectMs), connectMs, address };
-    } catch (error) {
-      socket?.destroy();
-      throw toBerthError(error, 'connect', `${originString}`);
-    } finally {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#dns.resolve(this.#options.origin).then(
+        (address) => {
+          if (done) return;
+          const opened = this.#open(address);
+          socket = opened;
+          opened.once(this.#options.secure ? 'secureConnect' : 'connect', () => {
+            // Until the connection attaches its own listener, a late socket error is nobody's
+            // to handle, but it must never be an unlistened 'error'.
+            opened.on('error', ignore);
+            if (done) return;
+            done = true;
+            cleanup();
+            if (this.#options.tcpNoDelay) opened.setNoDelay(true);
+            if (this.#options.tcpKeepAliveInitialDelayMs > 0) opened.setKeepAlive(true, this.#options.tcpKeepAliveInitialDelayMs);
+            const connectMs = clock.now() - started;
+            resolve({ socket: opened, tls: this.#handshakeInfo(opened, connectMs), connectMs, address });
+          });
+          opened.once('error', fail);
+        },
+        (error: unknown) => fail(toBerthError(error, 'connect', `resolving ${this.#hostname}`)),
+      );
+    });
   }
 
   #open(address: string): Socket {

@@ -189,3 +189,11 @@ describe('unread bodies', () => {
     await res.dump();
   });
 });
+
+describe('connect deadline', () => {
+  it('settles a connect whose DNS lookup never answers with ERR_BERTH_CONNECT_TIMEOUT', async () => {
+    const p = await pool('https://hangs.example.test', { connectTimeoutMs: 50, dns: { lookup: () => {} } });
+    await expect(p.request({ path: '/' })).rejects.toMatchObject({ code: 'ERR_BERTH_CONNECT_TIMEOUT' });
+    expect(p.stats()).toMatchObject({ connecting: 0, connectErrors: 1 });
+  });
+});
