@@ -120,6 +120,8 @@ async function send(r: GeoRouter, req: RequestOptions = { path: '/' }): Promise<
   return pending;
 }
 
+const HYSTERESIS = { switchMarginPct: 20, switchAfterMs: 1000 };
+
 const of = (channel: string) => events.filter((e) => e.channel === channel).map((e) => e.message as Record<string, unknown>);
 
 describe('routing', () => {
@@ -150,6 +152,21 @@ describe('routing', () => {
     expect(a.dumped).toBe(1);
     expect(a.calls[0]).not.toHaveProperty('region');
     expect(a.calls[0]).not.toHaveProperty('allowedRegions');
+  });
+
+  it('does not flap between two regions whose latencies stay within the margin', async () => {
+    // Anti-phase: every 2 s the faster of the two changes, by ~10 % (inside the 20 % margin).
+    const phase = () => Math.floor(Date.now() / 2000) % 2;
+    const a = fake(() => ({ latencyMs: phase() === 0 ? 45 : 50 }));
+    const b = fake(() => ({ latencyMs: phase() === 0 ? 50 : 45 }));
+    const r = make({ regions: { a: { transport: a }, b: { transport: b } }, probe: { intervalMs: 100, jitterPct: 0 }, ...HYSTERESIS });
+    await vi.advanceTimersByTimeAsync(1000);
+    const settled = r.currentRegion();
+    const switches = of(GEO_CHANNELS.regionSwitch).length;
+    for (let i = 0; i < 100; i += 1) await send(r, { path: '/x' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(r.currentRegion()).toBe(settled);
+    expect(of(GEO_CHANNELS.regionSwitch)).toHaveLength(switches);
   });
 
   it('uses the first healthy region in configuration order with the ordered strategy', async () => {
