@@ -514,3 +514,24 @@ describe('reset streams', () => {
     expect(m.stats().sessions[0]?.pendingResets).toBe(0);
   });
 });
+
+describe('pre-connect', () => {
+  it('opens the next session ahead of need once preconnectUtilization of the slots is in use', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 10, behaviour: { delayMs: 100 } });
+    const m = await mux(s, { preconnectUtilization: 0.8 });
+    await (await m.request({ path: '/warm', headers: behave({}) })).dump();
+    const busy = Array.from({ length: 8 }, (_, i) => m.request({ path: `/${i}` }));
+    await expect.poll(() => m.stats().sessionsCreated).toBe(2);
+    expect(m.stats().queued).toBe(0);
+    await Promise.all((await Promise.all(busy)).map((r) => r.dump()));
+  });
+
+  it('does not pre-connect by default', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 10, behaviour: { delayMs: 50 } });
+    const m = await mux(s);
+    await (await m.request({ path: '/warm', headers: behave({}) })).dump();
+    const busy = await Promise.all(Array.from({ length: 9 }, (_, i) => m.request({ path: `/${i}` })));
+    await Promise.all(busy.map((r) => r.dump()));
+    expect(m.stats().sessionsCreated).toBe(1);
+  });
+});

@@ -325,7 +325,7 @@ export class H2Multiplexer implements Transport {
           this.#start(p, session);
         }
       } while (this.#pumpAgain);
-      if (this.#queue.size > 0) this.#ensureDial();
+      if (this.#queue.size > 0 || this.#nearlyFull()) this.#ensureDial();
     } finally {
       this.#pumping = false;
     }
@@ -349,6 +349,20 @@ export class H2Multiplexer implements Transport {
       if (best === undefined || (best.retiring && !s.retiring) || (best.retiring === s.retiring && free > best.available)) best = s;
     }
     return best;
+  }
+
+  /** True when `preconnectUtilization` says the next session should open before it is needed. */
+  #nearlyFull(): boolean {
+    const threshold = this.#o.preconnectUtilization;
+    if (threshold === 0 || this.#dialing !== undefined) return false;
+    let inUse = 0;
+    let capacity = 0;
+    for (const s of this.#sessions) {
+      if (!s.accepting || s.retiring) continue;
+      inUse += s.inUse;
+      capacity += s.capacity;
+    }
+    return capacity > 0 && inUse >= threshold * capacity;
   }
 
   #ensureDial(): void {

@@ -65,6 +65,12 @@ export interface H2MultiplexerOptions {
   readonly maxConcurrentStreams?: number;
   /** Sessions opened at most to this origin (draining sessions not counted). Default 4. */
   readonly maxSessions?: number;
+  /**
+   * Opens the next session ahead of need once this fraction of the stream slots of the open
+   * sessions is in use (e.g. 0.8), so a burst does not queue behind a handshake. 0 = only when
+   * every slot is taken. Default 0.
+   */
+  readonly preconnectUtilization?: number;
   /** Requests allowed to wait for a stream slot or a session being opened; beyond it `ERR_BERTH_QUEUE_FULL`. At least 1. Default 8192. */
   readonly maxQueued?: number;
   /** Milliseconds a request may wait for a stream slot before `ERR_BERTH_ACQUIRE_TIMEOUT`. Default 30 000. */
@@ -120,6 +126,7 @@ export interface ResolvedOptions {
   readonly maxConcurrentStreams: number;
   readonly maxSessions: number;
   readonly maxQueued: number;
+  readonly preconnectUtilization: number;
   readonly acquireTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number | undefined;
@@ -210,6 +217,7 @@ export function resolveOptions(origin: unknown, input: H2MultiplexerOptions = {}
     maxConcurrentStreams,
     maxSessions,
     maxQueued,
+    preconnectUtilization: c.number('preconnectUtilization', input.preconnectUtilization, { min: 0, max: 1, default: 0 }),
     acquireTimeoutMs: c.number('acquireTimeoutMs', input.acquireTimeoutMs, { ...TIMEOUT, default: DEFAULT_ACQUIRE_TIMEOUT_MS }),
     connectTimeoutMs: c.number('connectTimeoutMs', input.connectTimeoutMs, { ...TIMEOUT, default: DEFAULT_CONNECT_TIMEOUT_MS }),
     requestTimeoutMs,
