@@ -6,6 +6,11 @@
 
 export { createGeoRouter, GeoRouter } from './router.js';
 export type { GeoRouterStats, RegionStats } from './router.js';
+/**
+ * Validates router options without building a router (every problem in one `ERR_BERTH_CONFIG`).
+ * @internal For the facade, which checks its whole configuration before creating anything.
+ */
+export { resolveOptions as resolveGeoRouterOptions } from './options.js';
 export type {
   GeoRouterOptions,
   HedgeOptions,
