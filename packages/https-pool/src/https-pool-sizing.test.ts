@@ -232,3 +232,16 @@ describe('minIdle under load', () => {
     expect(p.stats().idle).toBe(6);
   });
 });
+
+describe('request deadline', () => {
+  it('fails with ERR_BERTH_TIMEOUT at the request deadline while still waiting for a connection', async () => {
+    const s = await server({ behaviour: { delayMs: 300 } });
+    const p = await pool(s.origin, { maxConnections: 1, minConnections: 1, acquireTimeoutMs: 10_000 });
+    let holderDone = false;
+    const holder = p.request({ path: '/' }).finally(() => (holderDone = true));
+    await expect(p.request({ path: '/', timeoutMs: 30 })).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
+    expect(holderDone).toBe(false);
+    expect(p.stats().pending).toBe(0);
+    await (await holder).dump();
+  });
+});

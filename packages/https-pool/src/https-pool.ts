@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import genericPool from 'generic-pool';
 import type { Factory, Options as GenericPoolOptions, Pool as GenericPool } from 'generic-pool';
 import type { Dispatcher } from 'undici';
-import { CLOSE_REASONS, ConfigError, IDEMPOTENT_METHODS, describeValue } from '@berth/core-types';
+import { CLOSE_REASONS, ConfigError, IDEMPOTENT_METHODS, describeValue, isBerthError } from '@berth/core-types';
 import type {
   AcquireMessage,
   BerthError,
@@ -102,6 +102,8 @@ interface RequestContext extends AbortHook {
   queuedMs: number;
   /** Fires on the caller's signal or the request deadline; the reason is a Berth error. */
   abortReason: BerthError | undefined;
+  /** Aborted (with `abortReason`) on the caller's signal or the request deadline; absent when neither is set. */
+  signal: AbortSignal | undefined;
 }
 
 const NOOP = (): void => {};
@@ -233,6 +235,7 @@ export class HttpsPool implements Transport, ResizablePool {
   #connecting = 0;
   #nextConnectionId = 1;
   #consecutiveFailures = 0;
+  #lastConnectError: BerthError | undefined;
   #nextAttemptAt = 0;
   #requests = 0;
   #inFlight = 0;
@@ -242,7 +245,7 @@ export class HttpsPool implements Transport, ResizablePool {
   #created = 0;
   #connectErrors = 0;
   #acquires = { direct: 0, waited: 0, timedOut: 0, rejected: 0 };
-  #idleWaiters: (() => void)[] = [];
+  readonly #idleWaiters: (() => void)[] = [];
 
   /** Prefer {@link createHttpsPool}. */
   constructor(origin: string | URL, options: HttpsPoolOptions = {}) {
@@ -263,7 +266,8 @@ export class HttpsPool implements Transport, ResizablePool {
         this.#publishAcquire('timeout', waitedMs);
         return this.#acquireTimeout(waitedMs);
       },
-      aborted: () => new AbortedError(`request to ${this.origin} aborted while waiting for a connection`),
+      aborted: (signal) =>
+        isBerthError(signal.reason) ? signal.reason : new AbortedError(`request to ${this.origin} aborted while waiting for a connection`),
     };
 
     const factory: Factory<Slot> = {
@@ -495,6 +499,7 @@ export class HttpsPool implements Transport, ResizablePool {
       bodyTimeoutMs: options.bodyTimeoutMs ?? o.bodyTimeoutMs,
       queuedMs: 0,
       abortReason: undefined,
+      signal: undefined,
       onAbort: undefined,
     };
     this.#requests += 1;
@@ -510,7 +515,7 @@ export class HttpsPool implements Transport, ResizablePool {
             maxWaiting: o.maxWaiting,
           });
         }
-        ctx.queuedMs = await this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, options.signal, this.#gateFailures);
+        ctx.queuedMs = await this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, ctx.signal, this.#gateFailures);
       }
       let permitHeld = true;
       try {
@@ -541,9 +546,13 @@ export class HttpsPool implements Transport, ResizablePool {
     const { signal } = ctx.options;
     const timeoutMs = ctx.options.timeoutMs ?? this.#o.requestTimeoutMs;
     if (signal === undefined && timeoutMs === undefined) return NOOP;
+    // One signal for both, so the admission gate also gives up at the request deadline.
+    const controller = new AbortController();
+    ctx.signal = controller.signal;
     const fire = (reason: BerthError) => {
       if (ctx.abortReason !== undefined) return;
       ctx.abortReason = reason;
+      controller.abort(reason);
       ctx.onAbort?.(reason);
     };
     const onSignal = () => fire(new AbortedError(`request to ${this.origin} aborted`, { cause: signal?.reason }));
@@ -666,8 +675,6 @@ export class HttpsPool implements Transport, ResizablePool {
       ...(this.#consecutiveFailures > 0 ? { cause: this.#lastConnectError } : {}),
     });
   }
-
-  #lastConnectError: BerthError | undefined;
 
   #describe(): string {
     const s = this.stats();
