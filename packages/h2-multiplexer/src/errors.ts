@@ -113,6 +113,24 @@ export class ConnectError extends BerthError {
   }
 }
 
+/** `ERR_BERTH_TLS_*`: certificate verification failed (default connector only; tls-config classifies its own). */
+export class TlsError extends BerthError {
+  constructor(code: 'ERR_BERTH_TLS_EXPIRED' | 'ERR_BERTH_TLS_HOSTNAME' | 'ERR_BERTH_TLS_UNTRUSTED', message: string, options: BerthErrorOptions = {}) {
+    super(code, message, options);
+  }
+}
+
+/** OpenSSL / Node verification codes and the Berth code each maps to. */
+const TLS_CODES: Readonly<Record<string, 'ERR_BERTH_TLS_EXPIRED' | 'ERR_BERTH_TLS_HOSTNAME' | 'ERR_BERTH_TLS_UNTRUSTED'>> = {
+  CERT_HAS_EXPIRED: 'ERR_BERTH_TLS_EXPIRED',
+  CERT_NOT_YET_VALID: 'ERR_BERTH_TLS_EXPIRED',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'ERR_BERTH_TLS_HOSTNAME',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'ERR_BERTH_TLS_UNTRUSTED',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'ERR_BERTH_TLS_UNTRUSTED',
+  SELF_SIGNED_CERT_IN_CHAIN: 'ERR_BERTH_TLS_UNTRUSTED',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'ERR_BERTH_TLS_UNTRUSTED',
+};
+
 /**
  * Turns a dial failure into a Berth error: connector errors (`ERR_BERTH_TLS_*`,
  * `ERR_BERTH_CONNECT_*`) pass through, Node socket errors are classified.
@@ -121,6 +139,8 @@ export function toConnectError(error: unknown, origin: string): BerthError {
   if (isBerthError(error)) return error;
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
+  const tlsCode = typeof code === 'string' ? TLS_CODES[code] : undefined;
+  if (tlsCode !== undefined) return new TlsError(tlsCode, `TLS to ${origin} failed: ${message}`, { cause: error, origin });
   if (code === 'ECONNREFUSED') return new ConnectError('ERR_BERTH_CONNECT_REFUSED', `connection to ${origin} refused`, { cause: error, origin });
   return new ConnectError('ERR_BERTH_CONNECT_FAILED', `could not open an HTTP/2 session to ${origin}: ${message}`, { cause: error, origin });
 }

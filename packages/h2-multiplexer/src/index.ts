@@ -3,7 +3,8 @@
  * HTTP/2 sessions over node:http2: stream slots, a priority queue, adaptive flow-control windows and GOAWAY handling.
  */
 export { createH2Multiplexer, H2Multiplexer } from './multiplexer.js';
-export type { H2MultiplexerOptions } from './options.js';
+export { resolveOptions as resolveH2MultiplexerOptions } from './options.js';
+export type { H2MultiplexerOptions, ResolvedOptions as ResolvedH2MultiplexerOptions } from './options.js';
 export {
   DEFAULT_ACQUIRE_TIMEOUT_MS,
   DEFAULT_BODY_TIMEOUT_MS,
@@ -42,5 +43,6 @@ export {
   QueueFullError,
   RefusedStreamError,
   RequestTimeoutError,
+  TlsError,
   UpstreamResetError,
 } from './errors.js';

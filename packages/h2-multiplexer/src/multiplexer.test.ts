@@ -360,6 +360,13 @@ describe('requests and bodies', () => {
 });
 
 describe('dial failures and close', () => {
+  it('verifies TLS against the system roots when no connector is given (the test CA is not one of them)', async () => {
+    const s = await server();
+    const m = createH2Multiplexer(s.origin);
+    muxes.push(m);
+    await expect(m.request({ path: '/' })).rejects.toMatchObject({ code: 'ERR_BERTH_TLS_UNTRUSTED' });
+  });
+
   it('fails queued requests with the dial error when no session can be opened', async () => {
     const s = await server({ protocol: 'h2c' });
     const origin = s.origin;

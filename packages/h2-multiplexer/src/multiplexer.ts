@@ -28,6 +28,7 @@ import {
   RequestTimeoutError,
   UpstreamResetError,
 } from './errors.js';
+import { createDefaultConnector } from './default-connector.js';
 import { channels, eventError } from './events.js';
 import { checkTarget, normalizeHeaders, priorityField } from './headers.js';
 import { resolveOptions } from './options.js';
@@ -127,7 +128,12 @@ export class H2Multiplexer implements Transport {
   readonly #closedByReason = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
 
   constructor(origin: string, options: H2MultiplexerOptions = {}) {
-    this.#o = resolveOptions(origin, options);
+    const resolved = resolveOptions(origin, options);
+    // Built here, not in resolveOptions(), so validating a configuration creates no SecureContext.
+    this.#o =
+      resolved.secure && resolved.connector === undefined
+        ? { ...resolved, connector: createDefaultConnector(resolved.connectTimeoutMs) }
+        : resolved;
     const o = this.#o;
     this.#identity = { kind: 'h2-multiplexer', name: o.name, origin: o.origin, ...(o.region === undefined ? {} : { region: o.region }) };
     this.#pingIntervalMs = o.pingIntervalMs;

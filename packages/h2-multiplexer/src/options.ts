@@ -51,7 +51,11 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
 
 /** Options of {@link createH2Multiplexer}. */
 export interface H2MultiplexerOptions {
-  /** Dials verified TLS sockets (one shared SecureContext); required for `https:` origins. ALPN `h2` is requested per dial. */
+  /**
+   * Dials verified TLS sockets (one shared SecureContext), normally `@berth/tls-config`'s; ALPN
+   * `h2` is requested per dial. Default: Node's bundled root CAs in one SecureContext shared by
+   * every session, without pinning or a ticket cache.
+   */
   readonly connector?: TlsConnector;
   /** Allows an `http:` origin (h2c, prior knowledge). Default false: cleartext only where the user says so. */
   readonly allowCleartext?: boolean;
@@ -171,8 +175,6 @@ export function resolveOptions(origin: unknown, input: H2MultiplexerOptions = {}
   const connector = input.connector;
   if (connector !== undefined) {
     c.expect(typeof connector === 'object' && typeof connector.connect === 'function', 'connector', 'a TlsConnector', connector);
-  } else if (originOk && secure) {
-    c.problem('connector', 'a TlsConnector for an https: origin', connector);
   }
 
   const maxConcurrentStreams = c.number('maxConcurrentStreams', input.maxConcurrentStreams, {

@@ -52,7 +52,6 @@ describe('resolveOptions', () => {
     const paths = (error as { problems: { path: string }[] }).problems.map((p) => p.path);
     expect(paths).toEqual(
       expect.arrayContaining([
-        'connector',
         'maxConcurrentStreams',
         'maxSessions',
         'maxQueued',
