@@ -542,3 +542,19 @@ describe('pre-connect', () => {
     expect(m.stats().sessionsCreated).toBe(1);
   });
 });
+
+describe('dump()', () => {
+  it('drains a small body without resetting the stream, and resets a large one instead of downloading it', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s, { adaptiveWindow: false });
+    const small = await m.request({ path: '/', headers: behave({ bodyBytes: 1000 }) });
+    await small.dump();
+    expect(m.stats().sessions[0]?.pendingResets).toBe(0);
+    const large = await m.request({ path: '/', headers: behave({ bodyBytes: 4 * 1024 * 1024, chunkBytes: 16 * 1024 }) });
+    await large.dump();
+    expect((large.body as Readable & { receivedBytes: number }).receivedBytes).toBeLessThan(1024 * 1024);
+    const declared = await m.request({ path: '/', headers: behave({ bodyBytes: 1000, headers: { 'content-length': String(4 * 1024 * 1024) } }) });
+    await declared.dump();
+    expect(m.stats()).toMatchObject({ activeStreams: 0, inFlight: 0 });
+  });
+});

@@ -41,6 +41,8 @@ export class ResponseBody extends Readable {
   #timer: TimerHandle | undefined;
   #ended = false;
   #settled = false;
+  /** Set by `discard()`: past this many received bytes the stream is reset rather than drained. */
+  #dumpLimit: number | undefined;
 
   constructor(source: ClientHttp2Stream, options: ResponseBodyOptions) {
     super({ highWaterMark: 64 * 1024 });
@@ -63,10 +65,10 @@ export class ResponseBody extends Readable {
   }
 
   /**
-   * Discards the rest of the body and resolves once the stream released its slot. A body
-   * already received, or declared no larger than `drainLimitBytes`, is read and dropped
-   * (cheaper than a reset, which holds the slot for a PING round trip); a larger one is
-   * reset with RST_STREAM(CANCEL), the HTTP/2 way, instead of being downloaded.
+   * Discards the rest of the body and resolves once the stream released its slot. Up to
+   * `drainLimitBytes` more are read and dropped (cheaper than a reset, which costs a frame
+   * and holds the slot for a PING round trip); a body declared or found larger is reset with
+   * RST_STREAM(CANCEL), the HTTP/2 way, instead of being downloaded (undici's dump does the same).
    */
   discard(declaredBytes: number | undefined, drainLimitBytes: number): Promise<void> {
     const source = this.#source;
@@ -76,11 +78,12 @@ export class ResponseBody extends Readable {
           source.once('close', () => resolve());
         });
     if (this.destroyed) return released;
-    if (this.#ended || (declaredBytes !== undefined && declaredBytes <= drainLimitBytes)) {
-      this.resume();
-    } else {
+    if (!this.#ended && declaredBytes !== undefined && declaredBytes - this.#received > drainLimitBytes) {
       this.destroy();
+      return released;
     }
+    this.#dumpLimit = this.#received + drainLimitBytes;
+    this.resume();
     return released;
   }
 
@@ -105,6 +108,10 @@ export class ResponseBody extends Readable {
   #onData(chunk: Buffer): void {
     this.#received += chunk.length;
     this.#lastActivity = this.#options.clock.now();
+    if (this.#dumpLimit !== undefined && this.#received > this.#dumpLimit) {
+      this.destroy();
+      return;
+    }
     const max = this.#options.maxBytes;
     if (max !== undefined && this.#received > max) {
       this.destroy(
