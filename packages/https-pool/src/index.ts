@@ -5,6 +5,9 @@
 export { createHttpsPool, HttpsPool } from './https-pool.js';
 export type { AcquireOptions, ConnectionLease } from './https-pool.js';
 export type { DnsOptions, HttpsPoolOptions, ValidationOptions } from './options.js';
+/** Validates pool options without opening anything (the facade reports every section's problems at once). */
+export { resolveOptions as resolveHttpsPoolOptions } from './options.js';
+export type { ResolvedOptions as ResolvedHttpsPoolOptions } from './options.js';
 export {
   DEFAULT_ACQUIRE_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
