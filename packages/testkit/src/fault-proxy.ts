@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
-import { pause } from './behaviour.js';
 import { track } from './registry.js';
 
 /**
@@ -66,8 +66,9 @@ export async function startFaultProxy(target: { host: string; port: number }, in
   let server = net.createServer();
   let port = 0;
 
-  // Forwards chunks in order, each after the configured latency and bandwidth budget.
-  // Writes are scheduled on one queue per direction, so latency never reorders bytes.
+  // Forwards chunks in order, each due after the one-way latency plus its serialization time
+  // at the bandwidth cap. One timer per direction flushes every chunk that has come due, so the
+  // proxy itself never limits throughput (a timer per chunk capped it at a few MB/s).
   function pipe(
     from: Socket,
     to: () => Socket | undefined,
@@ -75,31 +76,81 @@ export async function startFaultProxy(target: { host: string; port: number }, in
     pair: Pair,
     direction: 'up' | 'down',
   ): () => Promise<void> {
-    let chain = Promise.resolve();
-    from.on('data', (chunk: Buffer) => {
-      if (current.mode === 'blackhole' || (direction === 'down' && pair.halfClosed)) return;
-      const arrived = Date.now();
-      chain = chain.then(async () => {
-        const wait = arrived + current.latencyMs - Date.now();
-        await pause(wait);
-        if (current.bytesPerSec > 0) await pause((chunk.length / current.bytesPerSec) * 1000);
-        const sink = to();
-        if (sink === undefined || sink.destroyed || current.mode === 'blackhole') return;
-        count(chunk.length);
-        if (!sink.write(chunk)) {
-          from.pause();
-          sink.once('drain', () => from.resume());
-        }
-      });
-    });
-    from.on('end', () => {
-      chain = chain.then(() => {
+    const queue: { chunk: Buffer; due: number }[] = [];
+    let queuedBytes = 0;
+    let linkFreeAt = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
+    let waiters: (() => void)[] = [];
+
+    const write = (chunk: Buffer) => {
+      const sink = to();
+      if (sink === undefined || sink.destroyed || current.mode === 'blackhole') return;
+      count(chunk.length);
+      if (!sink.write(chunk) && !from.isPaused()) {
+        from.pause();
+        sink.once('drain', () => from.resume());
+      }
+    };
+    const settle = () => {
+      if (queue.length > 0) return;
+      if (ended) {
         const sink = to();
         if (sink !== undefined && !sink.destroyed) sink.end();
-      });
+      }
+      const done = waiters;
+      waiters = [];
+      for (const resolve of done) resolve();
+    };
+    const flush = () => {
+      timer = undefined;
+      const now = performance.now();
+      let n = 0;
+      while (n < queue.length && (queue[n]?.due ?? Infinity) <= now + 0.5) n += 1;
+      for (const { chunk } of queue.splice(0, n)) {
+        queuedBytes -= chunk.length;
+        write(chunk);
+      }
+      if (queuedBytes < 1 << 20 && from.isPaused()) from.resume();
+      schedule();
+      settle();
+    };
+    const schedule = () => {
+      const next = queue[0];
+      if (timer !== undefined || next === undefined) return;
+      timer = setTimeout(flush, Math.max(0, next.due - performance.now()));
+    };
+
+    from.on('data', (chunk: Buffer) => {
+      if (current.mode === 'blackhole' || (direction === 'down' && pair.halfClosed)) return;
+      const now = performance.now();
+      let due = now + current.latencyMs;
+      if (current.bytesPerSec > 0) {
+        linkFreeAt = Math.max(now, linkFreeAt) + (chunk.length / current.bytesPerSec) * 1000;
+        due = linkFreeAt + current.latencyMs;
+      }
+      if (due <= now && queue.length === 0) {
+        write(chunk);
+        return;
+      }
+      queue.push({ chunk, due });
+      queuedBytes += chunk.length;
+      // Bound what the proxy holds: stop reading while more than 1 MiB waits in the queue.
+      if (queuedBytes >= 1 << 20) from.pause();
+      schedule();
+    });
+    from.on('end', () => {
+      ended = true;
+      settle();
+    });
+    from.on('close', () => {
+      if (timer !== undefined && to()?.destroyed !== false) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
     });
     // Resolves once every chunk received so far has been written (or dropped).
-    return () => chain;
+    return () => (queue.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)));
   }
 
   function onConnection(client: Socket) {
