@@ -32,7 +32,7 @@ describe('adaptive flow-control window', () => {
     const onWindow = (msg: unknown) => windows.push(msg as H2WindowMessage);
     diagnostics.subscribe(H2_CHANNELS.window, onWindow);
     try {
-      const adaptive = createH2Multiplexer(origin, { connector, initialConnectionWindowBytes: 131_072 });
+      const adaptive = createH2Multiplexer(origin, { tls: connector, initialConnectionWindowBytes: 131_072 });
       muxes.push(adaptive);
       const res = await adaptive.request({ path: '/download' });
       expect((await res.arrayBuffer()).byteLength).toBe(BODY_BYTES);
@@ -44,7 +44,7 @@ describe('adaptive flow-control window', () => {
       expect(windows.length).toBeGreaterThan(0);
       expect(windows[0]).toMatchObject({ sessionId: grown?.id, component: { kind: 'h2-multiplexer' } });
 
-      const fixed = createH2Multiplexer(origin, { connector, adaptiveWindow: false });
+      const fixed = createH2Multiplexer(origin, { tls: connector, adaptiveWindow: false });
       muxes.push(fixed);
       const again = await fixed.request({ path: '/download' });
       expect((await again.arrayBuffer()).byteLength).toBe(BODY_BYTES);

@@ -25,7 +25,7 @@ async function server(options: TestServerOptions = {}): Promise<TestServer> {
 async function mux(s: TestServer, options: H2MultiplexerOptions = {}): Promise<H2Multiplexer> {
   const secure = s.protocol === 'h2';
   const m = createH2Multiplexer(s.origin, {
-    ...(secure ? { connector: createTestConnector({ ca: (await testPki()).ca.cert, alpnProtocols: ['h2'] }) } : { allowCleartext: true }),
+    ...(secure ? { tls: createTestConnector({ ca: (await testPki()).ca.cert, alpnProtocols: ['h2'] }) } : { allowCleartext: true }),
     ...options,
   });
   muxes.push(m);
@@ -382,7 +382,7 @@ describe('dial failures and close', () => {
   it('refuses a TLS server that does not negotiate h2 with ERR_BERTH_PROTOCOL', async () => {
     const s = await server({ protocol: 'https' });
     const connector = createTestConnector({ ca: (await testPki()).ca.cert, alpnProtocols: ['h2', 'http/1.1'] });
-    const m = createH2Multiplexer(s.origin, { connector: { ...connector, connect: (t) => connector.connect({ ...t, alpnProtocols: ['h2', 'http/1.1'] }) } });
+    const m = createH2Multiplexer(s.origin, { tls: { ...connector, connect: (t) => connector.connect({ ...t, alpnProtocols: ['h2', 'http/1.1'] }) } });
     muxes.push(m);
     const error: unknown = await m.request({ path: '/' }).catch((e: unknown) => e);
     expect(isBerthError(error)).toBe(true);
@@ -393,7 +393,7 @@ describe('dial failures and close', () => {
     const s = await server();
     const other = await testPki();
     const connector = createTestConnector({ ca: other.server.cert, alpnProtocols: ['h2'] });
-    const m = createH2Multiplexer(s.origin, { connector });
+    const m = createH2Multiplexer(s.origin, { tls: connector });
     muxes.push(m);
     const error: unknown = await m.request({ path: '/' }).catch((e: unknown) => e);
     expect(isBerthError(error)).toBe(true);

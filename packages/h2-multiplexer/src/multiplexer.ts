@@ -131,8 +131,8 @@ export class H2Multiplexer implements Transport {
     const resolved = resolveOptions(origin, options);
     // Built here, not in resolveOptions(), so validating a configuration creates no SecureContext.
     this.#o =
-      resolved.secure && resolved.connector === undefined
-        ? { ...resolved, connector: createDefaultConnector(resolved.connectTimeoutMs) }
+      resolved.secure && resolved.tls === undefined
+        ? { ...resolved, tls: createDefaultConnector(resolved.connectTimeoutMs) }
         : resolved;
     const o = this.#o;
     this.#identity = { kind: 'h2-multiplexer', name: o.name, origin: o.origin, ...(o.region === undefined ? {} : { region: o.region }) };
@@ -707,11 +707,11 @@ function checkUrgency(priority: unknown): void {
 }
 
 /**
- * Creates an HTTP/2 {@link Transport} to `origin` (`https://…` with a `connector`, or
+ * Creates an HTTP/2 {@link Transport} to `origin` (`https://…` with a `tls` connector, or
  * `http://…` with `allowCleartext: true` for h2c). Validates every option at once.
  *
  * @example
- * const h2 = createH2Multiplexer('https://api.example.com', { connector });
+ * const h2 = createH2Multiplexer('https://api.example.com', { tls: connector });
  * const res = await h2.request({ path: '/v1/models', priority: 1 });
  * console.log(res.status, await res.json());
  * await h2.close();

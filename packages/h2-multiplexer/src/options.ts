@@ -56,7 +56,7 @@ export interface H2MultiplexerOptions {
    * `h2` is requested per dial. Default: Node's bundled root CAs in one SecureContext shared by
    * every session, without pinning or a ticket cache.
    */
-  readonly connector?: TlsConnector;
+  readonly tls?: TlsConnector;
   /** Allows an `http:` origin (h2c, prior knowledge). Default false: cleartext only where the user says so. */
   readonly allowCleartext?: boolean;
   /** SNI and certificate name to verify instead of the origin's host. Default: the origin's host. */
@@ -123,7 +123,7 @@ export interface ResolvedOptions {
   readonly secure: boolean;
   readonly host: string;
   readonly port: number;
-  readonly connector: TlsConnector | undefined;
+  readonly tls: TlsConnector | undefined;
   readonly servername: string | undefined;
   readonly name: string;
   readonly region: string | undefined;
@@ -172,9 +172,9 @@ export function resolveOptions(origin: unknown, input: H2MultiplexerOptions = {}
   const secure = url?.protocol !== 'http:';
   const allowCleartext = c.boolean('allowCleartext', input.allowCleartext, false);
   if (originOk && !secure) c.expect(allowCleartext, 'allowCleartext', 'true for an http: (h2c) origin', input.allowCleartext);
-  const connector = input.connector;
+  const connector = input.tls;
   if (connector !== undefined) {
-    c.expect(typeof connector === 'object' && typeof connector.connect === 'function', 'connector', 'a TlsConnector', connector);
+    c.expect(typeof connector === 'object' && typeof connector.connect === 'function', 'tls', 'a TlsConnector', connector);
   }
 
   const maxConcurrentStreams = c.number('maxConcurrentStreams', input.maxConcurrentStreams, {
@@ -212,7 +212,7 @@ export function resolveOptions(origin: unknown, input: H2MultiplexerOptions = {}
     secure,
     host: url === undefined ? '' : url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url === undefined ? 0 : url.port === '' ? (secure ? 443 : 80) : Number(url.port),
-    connector,
+    tls: connector,
     servername: c.string('servername', input.servername, undefined),
     name: c.string('name', input.name, url === undefined || !originOk ? String(origin) : url.origin),
     region: c.string('region', input.region, undefined),

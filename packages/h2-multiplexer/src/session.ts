@@ -120,15 +120,15 @@ export class H2Session {
 
     // The socket is ours (not http2.connect's), so the BDP probe and the keep-alive can read
     // `bytesRead`: for a TLSSocket it counts the decrypted HTTP/2 frames nghttp2 consumed.
-    if (o.connector !== undefined && o.secure) {
-      const tlsSocket = o.connector.connect({
+    if (o.tls !== undefined && o.secure) {
+      const tlsSocket = o.tls.connect({
         host: o.host,
         port: o.port,
         ...(o.servername === undefined ? {} : { servername: o.servername }),
         alpnProtocols: ['h2'],
       });
       tlsSocket.once('secureConnect', () => {
-        this.#tls = o.connector?.handshakeInfo(tlsSocket);
+        this.#tls = o.tls?.handshakeInfo(tlsSocket);
         if (tlsSocket.alpnProtocol !== 'h2') {
           this.destroy(
             new ProtocolError(`${o.origin} did not negotiate h2 by ALPN (got ${JSON.stringify(tlsSocket.alpnProtocol)})`, {

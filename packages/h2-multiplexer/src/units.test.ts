@@ -11,7 +11,7 @@ const connector = { connect: () => undefined, handshakeInfo: () => undefined, al
 
 describe('resolveOptions', () => {
   it('fills documented defaults for an https origin', () => {
-    const o = resolveOptions('https://api.example.com', { connector });
+    const o = resolveOptions('https://api.example.com', { tls: connector });
     expect(o).toMatchObject({
       origin: 'https://api.example.com',
       secure: true,
@@ -67,12 +67,12 @@ describe('resolveOptions', () => {
 
   it('requires allowCleartext for http: origins and a real origin', () => {
     expect(() => resolveOptions('http://x')).toThrow(/allowCleartext/);
-    expect(() => resolveOptions('ftp://x', { connector })).toThrow(/origin/);
-    expect(() => resolveOptions('https://x/path', { connector })).toThrow(/origin/);
-    expect(() => resolveOptions('not a url', { connector })).toThrow(/origin/);
-    expect(() => resolveOptions(42, { connector })).toThrow(/origin/);
-    expect(() => resolveOptions('https://x', { connector: {} as never })).toThrow(/connector/);
-    expect(() => resolveOptions('https://x', { connector, maxWindowBytes: 65_535, initialStreamWindowBytes: 100_000 })).toThrow(/maxWindowBytes/);
+    expect(() => resolveOptions('ftp://x', { tls: connector })).toThrow(/origin/);
+    expect(() => resolveOptions('https://x/path', { tls: connector })).toThrow(/origin/);
+    expect(() => resolveOptions('not a url', { tls: connector })).toThrow(/origin/);
+    expect(() => resolveOptions(42, { tls: connector })).toThrow(/origin/);
+    expect(() => resolveOptions('https://x', { tls: {} as never })).toThrow(/tls/);
+    expect(() => resolveOptions('https://x', { tls: connector, maxWindowBytes: 65_535, initialStreamWindowBytes: 100_000 })).toThrow(/maxWindowBytes/);
   });
 });
 
