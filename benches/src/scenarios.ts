@@ -2,11 +2,13 @@ import type { Scenario } from './harness/types.js';
 import { acquireLatency } from './scenarios/acquire-latency.js';
 import { adaptiveWindow } from './scenarios/adaptive-window.js';
 import { connectionsHeld } from './scenarios/connections-held.js';
+import { failoverTime } from './scenarios/failover-time.js';
 import { h1Throughput } from './scenarios/h1-throughput.js';
 import { h2MaxStreams } from './scenarios/h2-max-streams.js';
 import { h2Throughput } from './scenarios/h2-throughput.js';
 import { memory100H1 } from './scenarios/memory-100-h1.js';
 import { memory100H2Streams } from './scenarios/memory-100-h2-streams.js';
+import { metricsOverhead } from './scenarios/metrics-overhead.js';
 import { reuseRate } from './scenarios/reuse-rate.js';
 import { wsThroughput } from './scenarios/ws-throughput.js';
 import { tlsHandshakeFull, tlsHandshakeResumed } from './scenarios/tls-handshake.js';
@@ -26,5 +28,7 @@ export const scenarios: readonly Scenario[] = [
   wsThroughput,
   connectionsHeld,
   reuseRate,
+  failoverTime,
+  metricsOverhead,
   adaptiveWindow,
 ];

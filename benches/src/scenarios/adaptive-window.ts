@@ -34,7 +34,7 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
   const path = `/bytes/${bytes}`;
   // Fresh clients per download, so each starts from its initial window like a new connection would.
   const berth = (adaptiveWindow: boolean) => async () => {
-    const mux = createH2Multiplexer(origin, { connector, adaptiveWindow, maxSessions: 1 });
+    const mux = createH2Multiplexer(origin, { tls: connector, adaptiveWindow, maxSessions: 1 });
     try {
       return await download(bytes, () => muxGet(mux, path));
     } finally {

@@ -12,7 +12,7 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
   const top = levels.at(-1) ?? 0;
   const server = await startServerProcess('h2', { maxConcurrentStreams: top });
   const connector = createTlsConfig({ ca: await testCa(), useSystemRoots: false, alpnProtocols: ['h2'] });
-  const mux = createH2Multiplexer(server.origin, { connector, maxSessions: 1, maxConcurrentStreams: top, maxQueued: top });
+  const mux = createH2Multiplexer(server.origin, { tls: connector, maxSessions: 1, maxConcurrentStreams: top, maxQueued: top });
   let sustained = 0;
   let peak = 0;
   const log: string[] = [];

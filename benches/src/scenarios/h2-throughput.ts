@@ -12,7 +12,7 @@ import { closeSession, rawGet, rawSession } from './h2-common.js';
 async function run(mode: RunMode): Promise<BenchResult[]> {
   const server = await startServerProcess('h2', { maxConcurrentStreams: 1000 });
   const connector = createTlsConfig({ ca: await testCa(), useSystemRoots: false, alpnProtocols: ['h2'] });
-  const mux = createH2Multiplexer(server.origin, { connector, maxConcurrentStreams: 1000 });
+  const mux = createH2Multiplexer(server.origin, { tls: connector, maxConcurrentStreams: 1000 });
   const session = await rawSession(server.origin, await sharedContext());
   const durationMs = mode.tiny ? 150 : mode.quick ? 3000 : 8000;
   const maxOps = mode.tiny ? 300 : 10_000_000;

@@ -31,7 +31,7 @@ async function measure(args: Args, warm: () => Promise<void>, start: () => Promi
 /** Berth side, run in a fresh process by {@link runIsolated}. */
 export async function berthStreams(args: Args): Promise<Record<string, number>> {
   const connector = createTlsConfig({ ca: await testCa(), useSystemRoots: false, alpnProtocols: ['h2'] });
-  const mux = createH2Multiplexer(args.origin, { connector, maxSessions: 1, maxConcurrentStreams: 1000 });
+  const mux = createH2Multiplexer(args.origin, { tls: connector, maxSessions: 1, maxConcurrentStreams: 1000 });
   try {
     const get = async (path: string) => {
       const res = await mux.request({ path });
