@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -320,6 +321,9 @@ export class Gateway {
   async #forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const limit = this.#config.limits.maxBodyBytes;
     const controller = new AbortController();
+    // Each layer a request passes (retry, router, breaker, pool, body) listens on this one
+    // signal; more than Node's warning threshold of 10 is expected, not a leak.
+    setMaxListeners(32, controller.signal);
     const onClose = () => {
       if (!res.writableFinished) controller.abort();
     };
@@ -360,7 +364,10 @@ export class Gateway {
         timeoutMs: this.#config.limits.requestTimeoutMs,
       });
       const headers = forwardResponseHeaders(response.headers);
+      // Where and how the answer came, for clients and the demo's reuse rate; never secrets.
       if (response.meta.region !== undefined) headers['x-berth-region'] = response.meta.region;
+      headers['x-berth-reused'] = String(response.meta.reused);
+      headers['x-berth-attempts'] = String(response.meta.attempts);
       if (this.#state.t !== 'serving') headers.connection = 'close';
       res.writeHead(response.status, headers);
       this.#count(response.status);
