@@ -108,6 +108,12 @@ describe('gateway config', () => {
     expect(loadConfigFile(json)).toEqual(minimal);
   });
 
+  it('accepts the committed gateway.example.yaml', () => {
+    const config = resolveGatewayConfig(loadConfigFile(join(import.meta.dirname, '..', 'gateway.example.yaml')));
+    expect(Object.keys(config.upstreams)).toEqual(['payments', 'search']);
+    expect(config.limits.maxConcurrentPerClient).toBe(64);
+  });
+
   it('reports an unreadable or unparsable file as ERR_BERTH_CONFIG naming the file', () => {
     const broken = tempFile('broken.json', '{ nope');
     expect(problemsOf(() => loadConfigFile(broken))[0]?.received).toContain('broken.json');
