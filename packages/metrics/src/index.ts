@@ -21,6 +21,8 @@ export {
   DEFAULT_REQUEST_BUCKETS,
   DEFAULT_WAIT_BUCKETS,
 } from './options.js';
+/** Validate options without subscribing (the facade reports every section's problems at once). */
+export { resolveCollectOptions, resolveTraceOptions } from './options.js';
 export type {
   BucketOptions,
   CollectMetricsOptions,
