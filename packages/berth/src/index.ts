@@ -1,8 +1,35 @@
 /**
  * @packageDocumentation
  * The facade: `createBerth(config)` wires TLS, pools, routing, scaling, resilience and
- * metrics together. It lands with the packages it combines; until then it re-exports the
- * shared contracts so applications can already type against them.
+ * metrics together. Each package also works on its own (`@berth/https-pool` …); this package
+ * re-exports the types an application needs and nothing internal.
  */
-export { BerthError, isBerthError } from '@berth/core-types';
-export type { ErrorCode, RequestOptions, ResponseData, Transport } from '@berth/core-types';
+
+export { createBerth } from './create-berth.js';
+export { Berth } from './berth.js';
+export type { BerthStats, RegionStatsNode } from './berth.js';
+export { DEFAULT_REGION } from './options.js';
+export type { BerthConfig, BerthResilienceOptions, ProtocolChoice, RegionOptions } from './options.js';
+export type { RegionTransportStats } from './region-transport.js';
+
+// The contracts users meet through the facade.
+export { BerthError, ConfigError, ERROR_CODES, isBerthError } from '@berth/core-types';
+export type {
+  ConfigProblem,
+  ErrorCode,
+  Logger,
+  PoolStats,
+  RequestOptions,
+  ResponseData,
+  ResponseMeta,
+  Transport,
+  TransportStats,
+  Urgency,
+} from '@berth/core-types';
+export type { TlsConfig, TlsConfigOptions } from '@berth/tls-config';
+export type { HttpsPoolOptions } from '@berth/https-pool';
+export type { H2MultiplexerOptions } from '@berth/h2-multiplexer';
+export type { WsChannel, WsPool, WsPoolOptions } from '@berth/ws-pool';
+export type { GeoRouterOptions, GeoRouterStats } from '@berth/geo-router';
+export type { ScalerOptions } from '@berth/adaptive-scaler';
+export type { CollectMetricsOptions, MetricsCollector, TraceRequestsOptions } from '@berth/metrics';
