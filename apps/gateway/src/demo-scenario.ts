@@ -33,15 +33,26 @@ export async function startStack(world: DemoWorld, ca: string): Promise<Gateway>
       [UPSTREAM]: {
         regions: Object.fromEntries(world.regions.map((r) => [r.name, { origin: r.origin, protocol: r.protocol }])),
         tls: { ca, useSystemRoots: false },
-        pool: { minConnections: 2, targetConnections: 2, maxConnections: 32 },
+        pool: { minConnections: 2, minIdle: 1, targetConnections: 2, maxConnections: 32 },
         // The defaults are tuned for production (10 s decisions, 5 min shrink stabilization);
         // the demo compresses them so growth and shrinking happen within the run.
-        scaling: { intervalMs: 250, min: 2, max: 32, waitThresholdMs: 20, upCooldownMs: 250, downStabilizationMs: 1000, lowUtilization: 0.3 },
+        scaling: {
+          intervalMs: 250,
+          min: 2,
+          max: 32,
+          waitThresholdMs: 20,
+          upCooldownMs: 250,
+          downStabilizationMs: 1000,
+          // The facade feeds the scaler the router's estimate, which includes the pool's own
+          // queueing: under a spike it rises and the congestion guard would hold growth.
+          congestionTolerance: 50,
+          historySize: 1000,
+        },
         // The per-region breaker opens for 10 s (doubling) by default; short here so the
         // region that comes back takes traffic again within the run.
         resilience: { breaker: { openMs: 500, maxOpenMs: 1000 } },
         routing: {
-          switchAfterMs: 300,
+          switchAfterMs: 1000,
           decayMs: 1000,
           probe: { intervalMs: 250, timeoutMs: 500 },
           outlier: { consecutiveFailures: 2, baseEjectionMs: 1500, maxEjectionMs: 3000, intervalMs: 1000 },
@@ -228,8 +239,15 @@ export async function runDemo(durationS: number, print: (line: string) => void =
     await load.stop();
     const results = load.results();
     const stats = berth.stats();
-    const grew = Object.values(stats.regions).some((r) => r.scaler?.some((d) => d.action === 'up') === true);
-    const shrank = Object.values(stats.regions).some((r) => r.scaler?.some((d) => d.action === 'down') === true);
+    // Per HTTP/1.1 region: the scaler's steps up and down over the run (its history window).
+    const steps = Object.entries(stats.regions)
+      .filter(([, r]) => r.scaler !== undefined)
+      .map(([name, r]) => {
+        const ups = r.scaler?.filter((d) => d.action === 'up').length ?? 0;
+        const downs = r.scaler?.filter((d) => d.action === 'down').length ?? 0;
+        const peak = Math.max(0, ...(r.scaler ?? []).map((d) => d.to));
+        return `${name} ${ups} up / ${downs} down (peak ${peak})`;
+      });
     const p50 = quantile(results.latenciesMs, 0.5);
     const p99 = quantile(results.latenciesMs, 0.99);
     const ms = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(1)} ms`);
@@ -242,7 +260,7 @@ export async function runDemo(durationS: number, print: (line: string) => void =
     print(`  latency p50 / p99   ${ms(p50)} / ${ms(p99)}`);
     print(`  failover time       ${ms(failoverMs)}`);
     print(`  TLS resumption      ${pct(stats.tls.resumptionRate)} (${stats.tls.resumed}/${stats.tls.handshakes} handshakes)`);
-    print(`  scaler              grew: ${grew ? 'yes' : 'no'}, shrank: ${shrank ? 'yes' : 'no'}`);
+    print(`  scaler              ${steps.join(', ') || 'n/a'}`);
     print(`  ws messages         sent ${wsResult.sent}, received ${wsResult.received}, lost ${wsResult.lost}`);
     const ok = results.failed === 0 && wsResult.lost === 0;
     print(ok ? '\nOK: no request and no ws message lost.' : '\nFAILED: requests or ws messages were lost.');

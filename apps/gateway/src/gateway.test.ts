@@ -87,7 +87,7 @@ describe('gateway forwarding', () => {
     });
     const g = await gateway({ upstreams: { api: upstream(origin.origin) } });
     const reply = await call(g.url, '/api/v1/items?limit=2', {
-      headers: { 'x-trace': 'abc', 'proxy-authorization': 'secret', connection: 'x-drop-me', 'x-drop-me': '1', te: 'trailers' },
+      headers: { 'x-trace': 'abc', 'proxy-authorization': 'secret', connection: 'x-drop-me', 'x-drop-me': '1', te: 'trailers', expect: '100-continue' },
     });
     expect(reply.status).toBe(200);
     const echoed = JSON.parse(reply.body) as { path: string; headers: Record<string, string> };
@@ -96,6 +96,7 @@ describe('gateway forwarding', () => {
     expect(echoed.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(echoed.headers).not.toHaveProperty('proxy-authorization');
     expect(echoed.headers).not.toHaveProperty('x-drop-me');
+    expect(echoed.headers).not.toHaveProperty('expect');
     expect(echoed.headers['host']).not.toContain(g.url.split('//')[1]);
     expect(reply.headers['x-upstream']).toBe('yes');
     expect(reply.headers['x-berth-region']).toBe('default');

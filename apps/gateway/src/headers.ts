@@ -36,7 +36,10 @@ export function forwardRequestHeaders(headers: IncomingHttpHeaders, clientAddres
   const listed = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || name === 'host' || name.startsWith(':')) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || name.startsWith(':')) continue;
+    // `host`: Berth sets the upstream's authority. `expect`: Node already answered
+    // `100-continue` to the client, and undici refuses requests that carry it.
+    if (name === 'host' || name === 'expect') continue;
     out[name] = value;
   }
   if (clientAddress !== undefined) {
