@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createH2Multiplexer } from '@berth/h2-multiplexer';
-import type { H2Multiplexer } from '@berth/h2-multiplexer';
+import type { H2Multiplexer, H2MultiplexerOptions } from '@berth/h2-multiplexer';
 import { startFaultProxy } from '@berth/testkit';
 import { createTlsConfig } from '@berth/tls-config';
 import { compare } from '../harness/rounds.js';
@@ -33,8 +33,8 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
   const bytes = mode.tiny ? 256 * 1024 : mode.quick ? 8_000_000 : 50_000_000;
   const path = `/bytes/${bytes}`;
   // Fresh clients per download, so each starts from its initial window like a new connection would.
-  const berth = (adaptiveWindow: boolean) => async () => {
-    const mux = createH2Multiplexer(origin, { tls: connector, adaptiveWindow, maxSessions: 1 });
+  const berth = (windows: H2MultiplexerOptions) => async () => {
+    const mux = createH2Multiplexer(origin, { tls: connector, maxSessions: 1, ...windows });
     try {
       return await download(bytes, () => muxGet(mux, path));
     } finally {
@@ -49,9 +49,11 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
         unit: 'MB/s',
         better: 'higher',
         rounds: mode.tiny ? 1 : mode.quick ? 2 : 3,
-        berth: berth(true),
+        berth: berth({ adaptiveWindow: true }),
         peers: {
-          'fixed-window': berth(false),
+          'fixed-window': berth({ adaptiveWindow: false }),
+          // The path's ceiling: windows far above the 20 ms bandwidth-delay product from the start.
+          'fixed-16MiB-window': berth({ adaptiveWindow: false, initialStreamWindowBytes: 16 << 20, initialConnectionWindowBytes: 16 << 20 }),
           'raw-http2': async () => {
             const session = await rawSession(origin, context);
             try {
@@ -62,7 +64,7 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
           },
         },
         goal: (r) => ({ text: '> 1.0× fixed-window', pass: (r.ratios['fixed-window'] ?? 0) > 1 }),
-        notes: `One ${(bytes / 1e6).toFixed(1)} MB download per round over a 20 ms RTT path (testkit fault proxy, 10 ms each way, in the client process), each on a new connection: h2-multiplexer with the BDP-adaptive window vs the same with adaptiveWindow: false (defaults: 64 KiB stream / 1 MiB connection window) vs raw node:http2 (Node's default windows).${mode.quick && !mode.tiny ? ' Quick mode downloads 8 MB instead of 50 MB; --full uses 50 MB.' : ''}`,
+        notes: `One ${(bytes / 1e6).toFixed(1)} MB download per round over a 20 ms RTT path (testkit fault proxy, 10 ms each way, in the client process), each on a new connection: h2-multiplexer with the BDP-adaptive window vs the same with adaptiveWindow: false (defaults: 64 KiB stream / 1 MiB connection window) vs the same with 16 MiB windows from the start (the path's ceiling) vs raw node:http2 (Node's default windows).${mode.quick && !mode.tiny ? ' Quick mode downloads 8 MB instead of 50 MB; --full uses 50 MB.' : ''}`,
       }),
     ];
   } finally {
