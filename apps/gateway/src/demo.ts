@@ -25,6 +25,7 @@ async function serve(): Promise<void> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  console.log('closing…');
   await gateway.close();
   await world.close();
 }
