@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -321,9 +320,6 @@ export class Gateway {
   async #forward(upstream: Upstream, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const limit = this.#config.limits.maxBodyBytes;
     const controller = new AbortController();
-    // Each layer a request passes (retry, router, breaker, pool, body) listens on this one
-    // signal; more than Node's warning threshold of 10 is expected, not a leak.
-    setMaxListeners(32, controller.signal);
     const onClose = () => {
       if (!res.writableFinished) controller.abort();
     };
