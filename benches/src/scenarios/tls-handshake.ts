@@ -71,6 +71,7 @@ async function run(mode: RunMode, resumed: boolean): Promise<BenchResult[]> {
       },
     });
   } finally {
+    berth.close();
     await server.close();
   }
 }
