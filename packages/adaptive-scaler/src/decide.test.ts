@@ -22,7 +22,7 @@ interface Load {
   latencyMs?: number;
 }
 
-function stats(load: Load, totals: { served: number; timedOut: number }): PoolStats {
+function stats(load: Load, totals: { served: number; timedOut: number; waitTotalMs: number }): PoolStats {
   const destroyed = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
   return {
     kind: 'test',
@@ -43,6 +43,7 @@ function stats(load: Load, totals: { served: number; timedOut: number }): PoolSt
     connectErrors: 0,
     acquires: { direct: totals.served, waited: 0, timedOut: totals.timedOut, rejected: 0 },
     acquireWait: { count: 1, meanMs: load.waitMs ?? 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
+    acquireWaitTotalMs: totals.waitTotalMs,
     reusedRequests: 0,
     reuseRate: 0,
   };
@@ -55,7 +56,7 @@ function stats(load: Load, totals: { served: number; timedOut: number }): PoolSt
 function driver(options: ScalerOptions = {}, first: Load = { target: 10, busy: 5 }) {
   const policy = resolveScalerOptions({ intervalMs: INTERVAL, ...options }, BOUNDS);
   let now = 0;
-  let totals = { served: 0, timedOut: 0 };
+  let totals = { served: 0, timedOut: 0, waitTotalMs: 0 };
   let target = first.target;
   const sample = (load: Load): ScalerSample => {
     const s = stats(load, totals);
@@ -77,9 +78,11 @@ function driver(options: ScalerOptions = {}, first: Load = { target: 10, busy: 5
     period(load: Partial<Load> & { busy: number }) {
       now += INTERVAL;
       const full: Load = { target, ...load };
+      const served = ((full.rate ?? 100) * INTERVAL) / 1000;
       totals = {
-        served: totals.served + ((full.rate ?? 100) * INTERVAL) / 1000,
+        served: totals.served + served,
         timedOut: totals.timedOut + (full.timedOut ?? 0),
+        waitTotalMs: totals.waitTotalMs + served * (full.waitMs ?? 0),
       };
       const result = decide([sample(full)], state, policy, now);
       state = result.state;
@@ -94,7 +97,7 @@ describe('decide', () => {
     const policy = resolveScalerOptions({}, BOUNDS);
     const first = decide([], initialScalerState(), policy, 0);
     expect(first.decision).toMatchObject({ action: 'hold', reason: 'warmup', from: 0, to: 0 });
-    const baselineOnly = decide([{ at: 0, stats: stats({ target: 10, busy: 1 }, { served: 0, timedOut: 0 }) }], initialScalerState(), policy, 0);
+    const baselineOnly = decide([{ at: 0, stats: stats({ target: 10, busy: 1 }, { served: 0, timedOut: 0, waitTotalMs: 0 }) }], initialScalerState(), policy, 0);
     expect(baselineOnly.decision).toMatchObject({ action: 'hold', reason: 'warmup', from: 10, to: 10 });
     expect(baselineOnly.state.last?.stats.target).toBe(10);
   });
@@ -256,8 +259,8 @@ describe('decide', () => {
 
   it('treats counters that went backwards (a replaced pool) as zero instead of negative', () => {
     const policy = resolveScalerOptions({}, BOUNDS);
-    const before: ScalerSample = { at: 0, stats: stats({ target: 10, busy: 5 }, { served: 5000, timedOut: 0 }) };
-    const after: ScalerSample = { at: 10_000, stats: stats({ target: 10, busy: 5 }, { served: 10, timedOut: 0 }) };
+    const before: ScalerSample = { at: 0, stats: stats({ target: 10, busy: 5 }, { served: 5000, timedOut: 0, waitTotalMs: 0 }) };
+    const after: ScalerSample = { at: 10_000, stats: stats({ target: 10, busy: 5 }, { served: 10, timedOut: 0, waitTotalMs: 0 }) };
     const { decision } = decide([before, after], initialScalerState(), policy, 10_000);
     expect(decision.inputs['throughput']).toBe(0);
     expect(decision.inputs['arrivalRate']).toBe(0);

@@ -93,7 +93,14 @@ export function measureInterval(baseline: ScalerSample, window: readonly ScalerS
     peakUtilization,
     pending: last.stats.pending,
     peakPending,
-    waitMs: last.stats.acquireWait.count > 0 ? last.stats.acquireWait.meanMs : 0,
+    // Exact mean over this interval from the cumulative total; the pool's own window summary
+    // only when nothing completed (callers stuck the whole interval).
+    waitMs:
+      served > 0
+        ? delta(last.stats.acquireWaitTotalMs, baseline.stats.acquireWaitTotalMs) / served
+        : last.stats.pending > 0
+          ? last.stats.acquireWait.meanMs
+          : 0,
     served,
     failed,
     arrivalRate,

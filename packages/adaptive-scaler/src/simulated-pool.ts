@@ -70,6 +70,7 @@ export function createSimulatedPool(options: SimulatedPoolOptions): SimulatedPoo
   let latencyMs = model.serviceMs(0);
   let direct = 0;
   let waited = 0;
+  let waitTotalMs = 0;
   let timedOut = 0;
   let created = target;
   let shrunk = 0;
@@ -107,6 +108,7 @@ export function createSimulatedPool(options: SimulatedPoolOptions): SimulatedPoo
     }
     latencyMs = service * Math.max(1, busy / upstream);
     waits.push({ at: clock, count: served, sum: served * waitMs, max: waitMs });
+    waitTotalMs += served * waitMs;
     while (waits.length > 0 && (waits[0]?.at ?? clock) <= clock - waitWindowMs) waits.shift();
     clock += dt;
   };
@@ -170,6 +172,7 @@ export function createSimulatedPool(options: SimulatedPoolOptions): SimulatedPoo
         connectErrors: 0,
         acquires: { direct: Math.floor(direct), waited: Math.floor(waited), timedOut: Math.floor(timedOut), rejected: 0 },
         acquireWait: { count: Math.floor(count), meanMs, p50Ms: meanMs, p99Ms: max, maxMs: max },
+        acquireWaitTotalMs: waitTotalMs,
         reusedRequests: Math.max(0, requests - created),
         reuseRate: requests > 0 ? Math.max(0, requests - created) / requests : 0,
       };

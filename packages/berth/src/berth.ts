@@ -137,6 +137,8 @@ export class Berth {
       ...common,
       random: resolved.random,
       name: resolved.name,
+      // Active probes keep unused regions measured; with one region there is nothing to compare.
+      ...(resolved.single ? { probe: false } : {}),
       ...config.routing,
       regions: routed,
     });

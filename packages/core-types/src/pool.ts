@@ -124,6 +124,12 @@ export interface PoolStats extends TransportStats {
   readonly acquires: AcquireCounts;
   /** Time callers waited for a connection, over the recent window. */
   readonly acquireWait: LatencySummary;
+  /**
+   * Milliseconds waited by every completed acquire since creation (direct ones add 0).
+   * Its change divided by the change in `acquires.direct + acquires.waited` is the exact mean
+   * wait over any interval, which a fixed-size window cannot give (it mixes in older load).
+   */
+  readonly acquireWaitTotalMs: number;
   /** Requests that went on a connection that had served one before. */
   readonly reusedRequests: number;
   /** `reusedRequests / requests`, 0 when there were none. */

@@ -220,6 +220,7 @@ export class HttpsPool implements Transport, ResizablePool {
   readonly #sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
   readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   readonly #acquireWait = new LatencyWindow();
+  #acquireWaitTotalMs = 0;
   readonly #destroyed: Record<CloseReason, number> = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>;
   readonly #hooks: ConnectionHooks;
   readonly #releaseLease = (connection: Connection): void => this.#finished(connection, false, true);
@@ -369,6 +370,7 @@ export class HttpsPool implements Transport, ResizablePool {
     if (direct) this.#acquires.direct += 1;
     else this.#acquires.waited += 1;
     this.#acquireWait.add(waited);
+    this.#acquireWaitTotalMs += waited;
     this.#publishAcquire(direct ? 'direct' : 'waited', waited);
     connection.lease();
     return new Lease(connection, this.#releaseLease);
@@ -402,6 +404,7 @@ export class HttpsPool implements Transport, ResizablePool {
       connectErrors: this.#connectErrors,
       acquires: { ...this.#acquires },
       acquireWait: this.#acquireWait.summary(),
+      acquireWaitTotalMs: this.#acquireWaitTotalMs,
       reusedRequests: this.#reused,
       reuseRate: this.#requests === 0 ? 0 : this.#reused / this.#requests,
     };
@@ -526,6 +529,7 @@ export class HttpsPool implements Transport, ResizablePool {
         if (direct) this.#acquires.direct += 1;
         else this.#acquires.waited += 1;
         this.#acquireWait.add(ctx.queuedMs);
+        this.#acquireWaitTotalMs += ctx.queuedMs;
         this.#publishAcquire(direct ? 'direct' : 'waited', ctx.queuedMs);
         permitHeld = false;
         const createdForThis = connection.requestCount === 0 && connection.createdAt >= waitStart;
