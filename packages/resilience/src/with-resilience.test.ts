@@ -442,3 +442,21 @@ describe('withResilience', () => {
     await api.close();
   });
 });
+
+describe('many requests in flight', () => {
+  it('emits no MaxListenersExceededWarning with 30 concurrent requests on one wrapper', async () => {
+    const { transport } = await upstream({ delayMs: 20 });
+    const t = track(withResilience(transport));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const responses = await Promise.all(Array.from({ length: 30 }, () => t.request({ path: '/' })));
+      await Promise.all(responses.map((r) => r.dump()));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

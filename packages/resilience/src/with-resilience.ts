@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { finished } from 'node:stream';
 import { OptionChecker, isBerthError, systemClock } from '@berth/core-types';
 import type {
@@ -109,7 +110,9 @@ export class ResilientTransport implements Transport {
   readonly #baseKey: string;
   readonly #keyOf: ((request: RequestOptions) => string) | undefined;
   readonly #region: string | undefined;
-  readonly #closing = new AbortController();
+  // One listener per in-flight request waits on this signal (removed when the request settles),
+  // so any concurrency above Node's default of 10 listeners is normal here, not a leak.
+  readonly #closing = unlimitedListeners(new AbortController());
   #state: LifecycleState = 'ready';
   #closed: Promise<void> | undefined;
   #requests = 0;
@@ -335,4 +338,9 @@ function policy<P, I extends object>(
   }
   const input = (value ?? fallback) as I | undefined;
   return input === undefined ? undefined : create(input);
+}
+
+function unlimitedListeners(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
