@@ -14,7 +14,6 @@ import { createGeoRouter } from '@berth/geo-router';
 import type { GeoRouter, GeoRouterStats } from '@berth/geo-router';
 import { createH2Multiplexer } from '@berth/h2-multiplexer';
 import { createHttpsPool } from '@berth/https-pool';
-import { collectMetrics, traceRequests } from '@berth/metrics';
 import type { MetricsCollector, RequestTracer } from '@berth/metrics';
 import { withResilience } from '@berth/resilience';
 import type { ResilienceStats, ResilientTransport } from '@berth/resilience';
@@ -24,6 +23,7 @@ import { createWsPool } from '@berth/ws-pool';
 import type { WsPool, WsPoolOptions } from '@berth/ws-pool';
 import type { ResolvedConfig, ResolvedRegion } from './options.js';
 import { RegionTransport } from './region-transport.js';
+import { sharedCollector, sharedTracer } from './shared-observers.js';
 import type { BackendFactory, RegionBackend, RegionTransportStats } from './region-transport.js';
 
 /** One region in the stats tree. */
@@ -71,9 +71,9 @@ interface Region {
  *
  * Wiring (DESIGN.md): one tls-config (one SecureContext) for every connection; per region an
  * https-pool or h2-multiplexer chosen by a cached ALPN probe, each https-pool sized by an
- * adaptive scaler fed by the router's latency estimate; a circuit breaker per region below
- * the geo-router (an open region fails over); retry, rate limit and bulkhead above it;
- * metrics and tracing subscribed to the diagnostics channels when asked.
+ * adaptive scaler (on the pool's own service time, see the factory); a circuit breaker per
+ * region below the geo-router (an open region fails over); retry, rate limit and bulkhead
+ * above it; metrics and tracing shared per registry / tracer provider across clients.
  */
 export class Berth {
   readonly name: string;
@@ -107,11 +107,11 @@ export class Berth {
     this.#metrics =
       config.metrics === undefined || config.metrics === false
         ? undefined
-        : collectMetrics({ logger: resolved.logger, ...(config.metrics === true ? {} : config.metrics) });
+        : sharedCollector({ logger: resolved.logger, ...(config.metrics === true ? {} : config.metrics) });
     this.#tracer =
       config.tracing === undefined || config.tracing === false
         ? undefined
-        : traceRequests({ logger: resolved.logger, ...(config.tracing === true ? {} : config.tracing) });
+        : sharedTracer({ logger: resolved.logger, ...(config.tracing === true ? {} : config.tracing) });
 
     const factory = this.#backendFactory();
     const resilience = config.resilience === false ? undefined : (config.resilience ?? {});
@@ -194,7 +194,10 @@ export class Berth {
             region: region.name,
             clock: o.clock,
             logger: o.logger,
-            latency: () => this.#router.estimate(region.name),
+            // No `latency` signal: the router's estimate includes this pool's own queueing, so
+            // under a spike it rises exactly when the pool is too small and the congestion guard
+            // would hold growth. Without it the scaler uses the connection hold time (Little's
+            // law), which is the upstream's service time and excludes the queue.
           });
           scaler.start();
         }

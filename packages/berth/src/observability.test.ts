@@ -65,3 +65,39 @@ describe('close()', () => {
     for (const name of ALL_CHANNELS) expect([name, channel(name).hasSubscribers]).toEqual([name, false]);
   });
 });
+
+describe('several clients in one process', () => {
+  it('share one collector per registry and one tracer per provider, released by the last close', async () => {
+    const server = await startHttpServer({ protocol: 'https' });
+    cleanups.push(() => server.close());
+    const registry = new Registry();
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const ca = (await testPki()).ca.cert;
+    const make = (name: string) =>
+      createBerth({
+        name,
+        origin: server.origin,
+        protocol: 'h1',
+        tls: { ca, useSystemRoots: false },
+        pool: { minIdle: 0 },
+        scaling: false,
+        metrics: { registry },
+        tracing: { tracerProvider: provider },
+      });
+    const a = make('a');
+    const b = make('b');
+    await (await a.request({ path: '/' })).dump();
+    await (await b.request({ path: '/' })).dump();
+    // One span per request, not one per client.
+    expect(exporter.getFinishedSpans()).toHaveLength(2);
+    await a.close();
+    await (await b.request({ path: '/' })).dump();
+    expect(exporter.getFinishedSpans()).toHaveLength(3);
+    const text = await registry.metrics();
+    expect(text).toMatch(/berth_requests_total\{[^}]*name="a\/default"[^}]*reused="false"\} 1/);
+    expect(text).toMatch(/berth_requests_total\{[^}]*name="b\/default"[^}]*reused="true"\} 1/);
+    await b.close();
+    for (const name of ALL_CHANNELS) expect([name, channel(name).hasSubscribers]).toEqual([name, false]);
+  });
+});
