@@ -61,17 +61,19 @@ describe('adaptive scaler over a real https-pool', () => {
     try {
       expect(await load(pool, 32, 8_000)).toBe(0);
       const underLoad = scaler.history();
+      const seen = JSON.stringify(underLoad.map((d) => [d.action, d.from, d.to, d.reason]));
       const peak = Math.max(...underLoad.map((d) => d.to));
-      expect(peak).toBeGreaterThan(4);
-      expect(underLoad.some((d) => d.action === 'up' && d.reason === 'acquire-wait')).toBe(true);
-      expect(peak).toBeLessThanOrEqual(20);
-      expect(underLoad.some((d) => ['no-gain', 'saturated', 'congestion', 'demand-cap'].includes(d.reason))).toBe(true);
+      expect(peak, seen).toBeGreaterThan(4);
+      expect(underLoad.some((d) => d.action === 'up' && d.reason === 'acquire-wait'), seen).toBe(true);
+      expect(peak, seen).toBeLessThanOrEqual(20);
+      expect(underLoad.some((d) => ['no-gain', 'saturated', 'congestion', 'demand-cap'].includes(d.reason)), seen).toBe(true);
 
       const before = underLoad.length;
       expect(await load(pool, 2, 5_000)).toBe(0);
       const afterDrop = scaler.history().slice(before);
-      expect(afterDrop.some((d) => d.action === 'down' && d.reason === 'low-utilization')).toBe(true);
-      expect(afterDrop.some((d) => d.action === 'up')).toBe(false);
+      const later = JSON.stringify(afterDrop.map((d) => [d.action, d.from, d.to, d.reason]));
+      expect(afterDrop.some((d) => d.action === 'down' && d.reason === 'low-utilization'), later).toBe(true);
+      expect(afterDrop.some((d) => d.action === 'up'), later).toBe(false);
       expect(pool.stats().target).toBeLessThan(peak);
     } finally {
       scaler.stop();
