@@ -8,7 +8,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const COMBINERS = new Set(['berth']);
+// The facade, and the cross-package reliability suite (tests only, never published).
+const COMBINERS = new Set(['berth', '@berth/reliability']);
 const CORE = '@berth/core-types';
 const TESTKIT = '@berth/testkit';
 
