@@ -43,9 +43,6 @@ export async function startStack(world: DemoWorld, ca: string): Promise<Gateway>
           waitThresholdMs: 20,
           upCooldownMs: 250,
           downStabilizationMs: 1000,
-          // The facade feeds the scaler the router's estimate, which includes the pool's own
-          // queueing: under a spike it rises and the congestion guard would hold growth.
-          congestionTolerance: 50,
           historySize: 1000,
         },
         // The per-region breaker opens for 10 s (doubling) by default; short here so the

@@ -32,6 +32,8 @@ async function serve(): Promise<void> {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
+    // `pnpm demo -- --duration 15` hands the script a literal `--` first; accept both spellings.
+    args: process.argv.slice(2).filter((arg) => arg !== '--'),
     options: { duration: { type: 'string', default: '60' }, serve: { type: 'boolean', default: false } },
     strict: true,
   });
