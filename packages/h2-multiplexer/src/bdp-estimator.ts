@@ -4,38 +4,60 @@ export interface BdpEstimatorOptions {
   readonly initialWindowBytes: number;
   /** Largest window the estimator may return, bytes (16 MiB in hyper and grpc-go). */
   readonly maxWindowBytes: number;
-  /** First delay between BDP pings, milliseconds. Default 100 (hyper). */
+  /** Delay between BDP pings once the window stopped growing, before it stretches, milliseconds. Default 100 (hyper). */
   readonly initialPingDelayMs?: number;
   /** The delay stops growing once it reaches this, milliseconds. Default 10 000 (hyper). */
   readonly maxPingDelayMs?: number;
 }
 
 /**
- * Bandwidth-delay-product estimator for HTTP/2 receive windows, ported from hyper
- * (`hyperium/hyper: src/proto/h2/ping.rs`, `Bdp::calculate`); grpc-go's
- * `internal/transport/bdp_estimator.go` is the same method.
+ * A round trip's delivery rate must beat the best one seen before by this factor to count as
+ * the window still being the limit (BBR's startup "full pipe" test uses the same 25 %).
+ */
+const GAIN = 1.25;
+
+/**
+ * Bandwidth-delay-product estimator for HTTP/2 receive windows. The method is hyper's
+ * (`hyperium/hyper: src/proto/h2/ping.rs`, `Bdp::calculate`; grpc-go's `bdp_estimator.go` is
+ * the same): a PING goes out while data flows, and the bytes received until its ACK are what
+ * the path carried in one round trip. Three changes make it actually ramp up behind
+ * node:http2, where hyper's rule stalls at 128 KiB (measured: 3 MB/s on a 20 ms path whose
+ * ceiling is ~50 MB/s):
  *
- * A PING goes out while data flows; the bytes received until its ACK are what the path
- * carried in one round trip. When that sample reaches ⅔ of the current window, the window is
- * what limits the transfer, so it doubles to 2 × sample (capped). The RTT is an EWMA with
- * α = 1/8; a sample whose bandwidth `bytes / (1.5·rtt)` is not a new maximum changes nothing.
- * Growth halves the delay between probes; two stable rounds multiply it by 4, up to 10 s.
+ * - **Window-limited means ≥ ⅓ window, not ≥ ⅔.** nghttp2 (as node drives it) sends
+ *   WINDOW_UPDATE only after half of a window was consumed, so a transfer that the window
+ *   limits carries well under one window per round trip (measured ~0.63 at 128 KiB), and the
+ *   probe right after a growth sees only the old window plus the increase (½ of the new
+ *   one). Hyper's ⅔ of a bdp of 2 × sample could never be met again.
+ * - **Growth doubles the window** (or 2 × the sample when several streams carried more than
+ *   one window), instead of 2 × sample, which at ~0.6 window per round trip barely grows.
+ * - **Growth needs the delivery rate to rise by ≥ 25 % over the best seen** (BBR's full-pipe
+ *   test), measured with this round trip's own RTT. Hyper compares `bytes / (1.5·EWMA(rtt))`
+ *   with a running maximum, so one noisy sample (GC, a shared CPU) that raised the EWMA or
+ *   the maximum blocked growth for good. Once the path, not the window, is the limit,
+ *   queueing stretches the RTT and the rate stops rising, so growth stops there (memory
+ *   stays bounded) yet resumes if the rate rises later.
+ *
+ * While the window grows, probes run back to back (delay 0, as grpc-go pings on every DATA
+ * frame); two rounds without growth set the delay to its initial value and then ×4 each
+ * two rounds, up to 10 s (hyper). The RTT is still smoothed (α = 1/8) for stats.
  *
  * Pure: no timers, no I/O, so it is tested exactly; the session drives it.
  */
 export class BdpEstimator {
   readonly #max: number;
+  readonly #initialDelay: number;
   readonly #maxDelay: number;
   #bdp: number;
   #rtt = 0;
   #maxBandwidth = 0;
-  #delay: number;
+  #delay = 0;
   #stableCount = 0;
 
   constructor(options: BdpEstimatorOptions) {
     this.#bdp = Math.min(options.initialWindowBytes, options.maxWindowBytes);
     this.#max = options.maxWindowBytes;
-    this.#delay = options.initialPingDelayMs ?? 100;
+    this.#initialDelay = options.initialPingDelayMs ?? 100;
     this.#maxDelay = options.maxPingDelayMs ?? 10_000;
   }
 
@@ -49,12 +71,12 @@ export class BdpEstimator {
     return this.#rtt;
   }
 
-  /** Highest bandwidth seen, bytes per millisecond. */
+  /** Highest delivery rate seen while the window was the limit, bytes per millisecond. */
   get maxBandwidth(): number {
     return this.#maxBandwidth;
   }
 
-  /** Milliseconds to wait after an ACK before the next BDP ping. */
+  /** Milliseconds to wait after an ACK before the next BDP ping (0 while the window grows). */
   get pingDelayMs(): number {
     return this.#delay;
   }
@@ -69,34 +91,31 @@ export class BdpEstimator {
    * `rttMs`. Returns the new window when it grew, else `undefined`.
    */
   sample(bytes: number, rttMs: number): number | undefined {
-    if (this.saturated) {
+    const rtt = Math.max(rttMs, 0.001);
+    this.#rtt = this.#rtt === 0 ? rtt : this.#rtt + (rtt - this.#rtt) * 0.125;
+    // Below a third of a window the window was not what limited this round trip (the
+    // server, the reader or the path was), so a bigger one would not help.
+    if (this.saturated || bytes < this.#bdp / 3) {
       this.#stabilize();
       return undefined;
     }
-    const rtt = Math.max(rttMs, 0.001);
-    this.#rtt = this.#rtt === 0 ? rtt : this.#rtt + (rtt - this.#rtt) * 0.125;
-    const bandwidth = bytes / (this.#rtt * 1.5);
-    if (bandwidth < this.#maxBandwidth) {
+    const bandwidth = bytes / rtt;
+    if (bandwidth < this.#maxBandwidth * GAIN) {
+      this.#maxBandwidth = Math.max(this.#maxBandwidth, bandwidth);
       this.#stabilize();
       return undefined;
     }
     this.#maxBandwidth = bandwidth;
-    if (bytes >= (this.#bdp * 2) / 3) {
-      this.#bdp = Math.min(bytes * 2, this.#max);
-      this.#stableCount = 0;
-      this.#delay /= 2;
-      return this.#bdp;
-    }
-    this.#stabilize();
-    return undefined;
+    this.#bdp = Math.min(2 * Math.max(this.#bdp, bytes), this.#max);
+    this.#stableCount = 0;
+    this.#delay = 0;
+    return this.#bdp;
   }
 
   #stabilize(): void {
-    if (this.#delay >= this.#maxDelay) return;
     this.#stableCount += 1;
-    if (this.#stableCount >= 2) {
-      this.#delay = Math.min(this.#delay * 4, this.#maxDelay);
-      this.#stableCount = 0;
-    }
+    if (this.#stableCount < 2) return;
+    this.#stableCount = 0;
+    this.#delay = this.#delay < this.#initialDelay ? this.#initialDelay : Math.min(this.#delay * 4, this.#maxDelay);
   }
 }

@@ -536,6 +536,7 @@ export class H2Multiplexer implements Transport {
     const now = o.clock.now();
     const status = Number(headers[':status'] ?? 0);
     const session = attempt.session;
+    session.responseStarted();
     const body = new ResponseBody(attempt.stream, {
       origin: o.origin,
       maxBytes: p.options.maxResponseBytes,

@@ -5,7 +5,7 @@ import type { BerthError, Clock, ResponseData, ResponseHeaders, ResponseMeta, Ti
 import { isBerthError } from '@berth/core-types';
 import { BodyTimeoutError, BodyTooLargeError, ProtocolError, UpstreamResetError } from './errors.js';
 
-const { NGHTTP2_PROTOCOL_ERROR } = http2.constants;
+const { NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR } = http2.constants;
 /** `dump()` reads and drops a body up to this size rather than resetting its stream. */
 const DUMP_DRAIN_LIMIT_BYTES = 64 * 1024;
 
@@ -54,6 +54,13 @@ export class ResponseBody extends Readable {
     this.on('error', () => {});
     source.on('data', (chunk: Buffer) => this.#onData(chunk));
     source.once('end', () => {
+      // When the socket closes, node closes open streams with CANCEL and ends their readable
+      // side as if the body were complete; a reset code at 'end' means it was cut off.
+      const rstCode = source.rstCode;
+      if (rstCode !== undefined && rstCode !== NGHTTP2_NO_ERROR) {
+        this.destroy(this.#closedError());
+        return;
+      }
       this.#ended = true;
       this.#stopTimer();
       this.push(null);

@@ -229,8 +229,15 @@ export class H2Session {
     this.#streams.add(stream);
     this.#clearIdle();
     stream.once('close', () => this.#onStreamClose(stream));
-    this.#startBdpProbe();
     return { stream, reused };
+  }
+
+  /**
+   * A response head arrived: its body is about to flow, so this is when a BDP probe can
+   * measure something (hyper sends its first BDP ping on the first DATA frame).
+   */
+  responseStarted(): void {
+    if (!this.#bdpProbing) this.#startBdpProbe();
   }
 
   /** Counts a request that failed on this session. */
@@ -524,30 +531,42 @@ export class H2Session {
   }
 
   /**
-   * Drives the BDP estimator while streams are open: after each probe's delay, PING and count
-   * the bytes read until the ACK (hyper `src/proto/h2/ping.rs`). Probing stops when the
-   * session has no stream and starts again with the next one.
+   * Drives the BDP estimator while streams are open: PING and count the bytes read until the
+   * ACK (hyper `src/proto/h2/ping.rs`). While the window grows the next probe goes out as soon
+   * as the ACK is in; after that it waits the estimator's delay. Probing stops when the session
+   * has no stream and starts again with the next response.
    */
   #startBdpProbe(): void {
     const bdp = this.#bdp;
-    if (bdp === undefined || this.#bdpProbing || bdp.saturated || this.#state.t !== 'ready') return;
+    if (bdp === undefined || this.#bdpProbing || bdp.saturated || this.#state.t !== 'ready' || this.#streams.size === 0) return;
     this.#bdpProbing = true;
+    const delay = bdp.pingDelayMs;
+    if (delay === 0) {
+      this.#sendBdpPing(bdp);
+      return;
+    }
     this.#bdpTimer = this.#options.clock.setTimeout(() => {
       this.#bdpTimer = undefined;
-      if (this.#streams.size === 0 || this.#state.t !== 'ready') {
-        this.#bdpProbing = false;
-        return;
-      }
-      const bytesBefore = this.#socket.bytesRead;
-      this.#ping((error, rttMs) => {
-        this.#bdpProbing = false;
-        if (error !== null || this.#state.t !== 'ready') return;
-        const grown = bdp.sample(this.#socket.bytesRead - bytesBefore, rttMs);
-        this.#rttMs = bdp.rttMs;
-        if (grown !== undefined) this.#growWindows(grown);
-        this.#startBdpProbe();
-      });
-    }, bdp.pingDelayMs);
+      this.#sendBdpPing(bdp);
+    }, delay);
+  }
+
+  #sendBdpPing(bdp: BdpEstimator): void {
+    if (this.#streams.size === 0 || this.#state.t !== 'ready') {
+      this.#bdpProbing = false;
+      return;
+    }
+    // `bytesRead` counts the HTTP/2 frames nghttp2 consumed (decrypted, for TLS): DATA as it
+    // arrives, before any reader, so a slow reader does not shrink the sample.
+    const bytesBefore = this.#socket.bytesRead;
+    this.#ping((error, rttMs) => {
+      this.#bdpProbing = false;
+      if (error !== null || this.#state.t !== 'ready') return;
+      const grown = bdp.sample(this.#socket.bytesRead - bytesBefore, rttMs);
+      this.#rttMs = bdp.rttMs;
+      if (grown !== undefined) this.#growWindows(grown);
+      this.#startBdpProbe();
+    });
   }
 
   #growWindows(bytes: number): void {

@@ -99,34 +99,78 @@ describe('PriorityQueue', () => {
   });
 });
 
-describe('BdpEstimator (hyper src/proto/h2/ping.rs)', () => {
-  it('doubles the window when a round trip carries at least 2/3 of it, and halves the probe delay', () => {
-    const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 1_000_000 });
-    expect(bdp.pingDelayMs).toBe(100);
-    expect(bdp.sample(60_000, 20)).toBe(120_000);
+describe('BdpEstimator (hyper src/proto/h2/ping.rs, with a ⅓-window, 25 %-gain growth rule)', () => {
+  it('ramps a window-limited download like node:http2 carries it (0.6 window per round trip) from 64 KiB to the path, then stops', () => {
+    const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 16 * 1024 * 1024 });
+    expect(bdp.pingDelayMs).toBe(0);
+    // Samples measured behind node:http2 on a 20 ms path whose ceiling is ~50 MB/s (50 kB/ms):
+    // each round trip carries ~½–¾ of the window until the path, not the window, is the limit.
+    const windows: (number | undefined)[] = [];
+    let window = 65_536;
+    for (let round = 0; round < 12; round += 1) {
+      const bytes = Math.min(window * 0.6, 50_000 * 20);
+      const grown = bdp.sample(bytes, 20);
+      windows.push(grown);
+      window = grown ?? window;
+    }
+    // Hyper's rule (grow to 2 × sample only when the sample reaches ⅔ of 2 × the last one) stalls at the first step.
+    expect(windows.slice(0, 6)).toEqual([131_072, 262_144, 524_288, 1_048_576, 2_097_152, 4_194_304]);
+    // With 4 MiB the path's 1 MB per round trip is the limit: the rate stopped rising, so the window stops growing.
+    expect(windows.slice(6)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(bdp.bdpBytes).toBe(4_194_304);
+    expect(bdp.maxBandwidth).toBeCloseTo(50_000);
     expect(bdp.rttMs).toBe(20);
-    expect(bdp.pingDelayMs).toBe(50);
-    expect(bdp.sample(100_000, 20)).toBe(200_000);
+  });
+
+  it('grows only while the window is at least a third used and the rate beats its best by 25 %, and resumes when the rate rises again', () => {
+    const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 1_000_000 });
+    // A third of the window or less: the reader or the server, not the window, was the limit.
+    expect(bdp.sample(21_000, 20)).toBeUndefined();
+    expect(bdp.maxBandwidth).toBe(0);
+    expect(bdp.sample(40_000, 20)).toBe(131_072);
+    expect(bdp.maxBandwidth).toBe(2_000);
+    // Same bytes with a 30 % longer RTT: queueing, not a faster path.
+    expect(bdp.sample(48_000, 26)).toBeUndefined();
+    expect(bdp.maxBandwidth).toBe(2_000);
+    expect(bdp.sample(49_000, 20)).toBeUndefined();
+    expect(bdp.maxBandwidth).toBe(2_450);
+    // More than one window at once (several streams): the window jumps to 2 × the sample.
+    expect(bdp.sample(200_000, 20)).toBe(400_000);
     expect(bdp.sample(600_000, 20)).toBe(1_000_000);
     expect(bdp.saturated).toBe(true);
     expect(bdp.sample(900_000, 20)).toBeUndefined();
+    expect(bdp.bdpBytes).toBe(1_000_000);
   });
 
-  it('smooths the RTT with an EWMA of 1/8 and ignores samples that are not a new bandwidth maximum', () => {
+  it('smooths the RTT with an EWMA of 1/8 and judges each sample by its own RTT', () => {
     const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 16 * 1024 * 1024 });
-    bdp.sample(60_000, 10);
-    expect(bdp.sample(10_000, 90)).toBeUndefined();
+    expect(bdp.sample(60_000, 10)).toBe(131_072);
+    // A GC pause inflates one RTT; the next clean round trip still grows the window (hyper's EWMA would block it).
+    expect(bdp.sample(60_000, 90)).toBeUndefined();
     expect(bdp.rttMs).toBeCloseTo(20);
-    expect(bdp.maxBandwidth).toBeCloseTo(60_000 / 15);
+    expect(bdp.sample(120_000, 10)).toBe(262_144);
   });
 
-  it('stretches the probe delay ×4 after two stable rounds, up to 10 s', () => {
+  it('probes back to back while growing, then waits the initial delay and stretches it ×4 every two stable rounds, up to 10 s', () => {
     const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 16 * 1024 * 1024 });
+    bdp.sample(10_000, 10);
+    expect(bdp.pingDelayMs).toBe(0);
+    bdp.sample(10_000, 10);
+    expect(bdp.pingDelayMs).toBe(100);
     bdp.sample(10_000, 10);
     bdp.sample(10_000, 10);
     expect(bdp.pingDelayMs).toBe(400);
     for (let i = 0; i < 20; i += 1) bdp.sample(1, 10);
     expect(bdp.pingDelayMs).toBe(10_000);
+    expect(bdp.sample(60_000, 10)).toBe(131_072);
+    expect(bdp.pingDelayMs).toBe(0);
+  });
+
+  it('takes the initial delay and cap from its options', () => {
+    const bdp = new BdpEstimator({ initialWindowBytes: 65_536, maxWindowBytes: 65_536, initialPingDelayMs: 5, maxPingDelayMs: 20 });
+    expect(bdp.saturated).toBe(true);
+    for (let i = 0; i < 6; i += 1) expect(bdp.sample(60_000, 10)).toBeUndefined();
+    expect(bdp.pingDelayMs).toBe(20);
   });
 });
 
