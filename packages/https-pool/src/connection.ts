@@ -26,6 +26,8 @@ export interface ConnectionHooks {
   closed(connection: Connection, reason: CloseReason): void;
   /** Called when the lifetime of an idle connection ran out and it was retired. */
   expiredWhileIdle(connection: Connection): void;
+  /** The connection became busy (`+1`) or stopped being busy (`-1`): keeps the pool's gauges O(1). */
+  busyChanged(delta: 1 | -1): void;
 }
 
 /** Error of a request that reached a slot whose socket had already closed: nothing was written. */
@@ -64,7 +66,9 @@ export class Connection {
   readonly #options: ResolvedOptions;
   readonly #hooks: ConnectionHooks;
   readonly #socket: Socket;
-  readonly #client: Client;
+  /** Created on first use: an idle pre-warmed connection needs no undici `Client` (≈4 KB each). */
+  #client: Client | undefined;
+  #handedOver = false;
   #phase: ConnectionPhase;
   #reusable = true;
   #expired = false;
@@ -90,33 +94,6 @@ export class Connection {
     });
     this.#socket.once('close', () => this.#socketClosed());
 
-    let handedOver = false;
-    this.#client = new Client(options.originString, {
-      pipelining: 1,
-      keepAliveTimeout: options.keepAliveTimeoutMs,
-      // A server's `Keep-Alive: timeout=` hint is honoured (minus the threshold) up to idleTimeoutMs.
-      keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs, options.idleTimeoutMs),
-      keepAliveTimeoutThreshold: options.keepAliveTimeoutThresholdMs,
-      headersTimeout: options.headersTimeoutMs,
-      bodyTimeout: options.bodyTimeoutMs,
-      // undici expects the callback asynchronously, as its own connector calls it from a
-      // socket event: a synchronous call lands inside its resume loop and is dropped.
-      connect: (_opts, callback) => {
-        queueMicrotask(() => {
-          if (handedOver || this.#socket.destroyed) {
-            callback(new StaleConnectionError(this.id), null);
-            return;
-          }
-          handedOver = true;
-          callback(null, this.#socket);
-        });
-      },
-    });
-    this.#client.on('disconnect', (_origin: URL, _targets: unknown, error: Error) => {
-      this.#disconnectError ??= error;
-    });
-    this.#client.on('connectionError', () => {});
-
     if (options.maxLifetimeMs > 0) {
       // HikariCP subtracts up to 2.5 % "to avoid mass die-off"; Go maintainers ask for a
       // duration with jitter (golang/go#79664). ±lifetimeJitter spreads reconnects both ways.
@@ -128,6 +105,50 @@ export class Connection {
     } else {
       this.expiresAt = Number.POSITIVE_INFINITY;
     }
+  }
+
+  /**
+   * The undici `Client` driving this socket, created on first use. It never dials: its
+   * `connect` hands over the socket already verified, once, and refuses to reconnect.
+   */
+  #driver(): Client {
+    if (this.#client !== undefined) return this.#client;
+    const options = this.#options;
+    const client = new Client(options.originString, {
+      pipelining: 1,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      // A server's `Keep-Alive: timeout=` hint is honoured (minus the threshold) up to idleTimeoutMs.
+      keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs, options.idleTimeoutMs),
+      keepAliveTimeoutThreshold: options.keepAliveTimeoutThresholdMs,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      // undici expects the callback asynchronously, as its own connector calls it from a
+      // socket event: a synchronous call lands inside its resume loop and is dropped.
+      connect: (_opts, callback) => {
+        queueMicrotask(() => {
+          if (this.#handedOver || this.#socket.destroyed) {
+            callback(new StaleConnectionError(this.id), null);
+            return;
+          }
+          this.#handedOver = true;
+          callback(null, this.#socket);
+        });
+      },
+    });
+    client.on('disconnect', (_origin: URL, _targets: unknown, error: Error) => {
+      this.#disconnectError ??= error;
+    });
+    client.on('connectionError', () => {});
+    this.#client = client;
+    return client;
+  }
+
+  /** Moves to `next`, telling the pool when the connection starts or stops being busy. */
+  #enter(next: ConnectionPhase): void {
+    const wasBusy = this.#phase.t === 'busy';
+    this.#phase = next;
+    const isBusy = next.t === 'busy';
+    if (wasBusy !== isBusy) this.#hooks.busyChanged(isBusy ? 1 : -1);
   }
 
   /** Current phase. */
@@ -165,16 +186,16 @@ export class Connection {
   /** Starts a request on this connection. */
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
     const now = this.#options.clock.now();
-    this.#phase = { t: 'busy', since: now };
+    this.#enter({ t: 'busy', since: now });
     this.requestCount += 1;
     this.lastUsedAt = now;
-    this.#client.dispatch(options, handler);
+    this.#driver().dispatch(options, handler);
   }
 
   /** Lends the connection to a caller that will not send through the pool (`HttpsPool.acquire`). */
   lease(): void {
     const now = this.#options.clock.now();
-    this.#phase = { t: 'busy', since: now };
+    this.#enter({ t: 'busy', since: now });
     this.lastUsedAt = now;
   }
 
@@ -184,7 +205,7 @@ export class Connection {
     if (this.#phase.t === 'closed') return;
     const now = this.#options.clock.now();
     this.lastUsedAt = now;
-    this.#phase = { t: 'idle', since: now };
+    this.#enter({ t: 'idle', since: now });
   }
 
   /**
@@ -209,7 +230,7 @@ export class Connection {
   async #runValidation(): Promise<ValidationResult> {
     const v = this.#options.validation;
     try {
-      const response = await this.#client.request({
+      const response = await this.#driver().request({
         method: v.method,
         path: v.path,
         headersTimeout: v.timeoutMs,
@@ -230,12 +251,12 @@ export class Connection {
   /** Closes the connection (idempotent). Any request still on it fails. */
   close(reason: CloseReason): void {
     if (this.#phase.t === 'closed') return;
-    this.#phase = { t: 'closed', reason, at: this.#options.clock.now() };
+    this.#enter({ t: 'closed', reason, at: this.#options.clock.now() });
     this.#options.clock.clearTimeout(this.#lifetimeTimer);
     // A request still on a connection the pool closes gets ERR_BERTH_CLOSED, as promised by
     // close(); any other reason means the socket is gone (mapped to ERR_BERTH_UPSTREAM_RESET).
     const error = reason === 'closed' ? new PoolClosedError(`connection ${this.id} closed by the pool`) : null;
-    this.#client.destroy(error).catch(() => {});
+    this.#client?.destroy(error).catch(ignore);
     this.#socket.destroy();
     this.#hooks.closed(this, reason);
   }
@@ -272,3 +293,5 @@ export class Connection {
     this.close(phase.t !== 'busy' && code === 'UND_ERR_INFO' ? 'idle' : 'broken');
   }
 }
+
+function ignore(): void {}

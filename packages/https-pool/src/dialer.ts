@@ -37,6 +37,13 @@ export class Dialer {
   readonly #secureContext: SecureContext | undefined;
   readonly #port: number;
   readonly #hostname: string;
+  /**
+   * How to fail each dial in progress. The pool's close ends them through this set instead
+   * of one abort listener per dial on a shared AbortSignal, which warned
+   * (MaxListenersExceededWarning) as soon as more than ten connections opened at once.
+   */
+  readonly #inProgress = new Set<(error: Error) => void>();
+  #closed = false;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -53,7 +60,7 @@ export class Dialer {
    * DNS lookup hangs (a saturated libuv pool): a create that never settles is how a
    * generic-pool wedges for good (coopernurse/node-pool#298).
    */
-  dial(signal: AbortSignal): Promise<DialedSocket> {
+  dial(): Promise<DialedSocket> {
     const { clock, connectTimeoutMs, originString } = this.#options;
     const started = clock.now();
     return new Promise<DialedSocket>((resolve, reject) => {
@@ -69,16 +76,15 @@ export class Dialer {
       const timer = clock.setTimeout(() => {
         fail(new HttpsPoolError('ERR_BERTH_CONNECT_TIMEOUT', `connect to ${originString} timed out after ${connectTimeoutMs} ms`, { connectTimeoutMs }));
       }, connectTimeoutMs);
-      const onAbort = () => fail(new PoolClosedError(`pool for ${originString} closed while connecting`));
       const cleanup = () => {
         clock.clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        this.#inProgress.delete(fail);
       };
-      if (signal.aborted) {
-        onAbort();
+      if (this.#closed) {
+        fail(new PoolClosedError(`pool for ${originString} closed`));
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.#inProgress.add(fail);
       this.#dns.resolve(this.#options.origin).then(
         (address) => {
           if (done) return;
@@ -101,6 +107,13 @@ export class Dialer {
         (error: unknown) => fail(toBerthError(error, 'connect', `resolving ${this.#hostname}`)),
       );
     });
+  }
+
+  /** Fails every dial in progress with `ERR_BERTH_CLOSED` and refuses new ones. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    const error = new PoolClosedError(`pool for ${this.#options.originString} closed while connecting`);
+    for (const fail of [...this.#inProgress]) fail(error);
   }
 
   #open(address: string): Socket {

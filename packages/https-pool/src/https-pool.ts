@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import genericPool from 'generic-pool';
 import type { Factory, Options as GenericPoolOptions, Pool as GenericPool } from 'generic-pool';
 import type { Dispatcher } from 'undici';
@@ -77,17 +76,47 @@ export interface ConnectionLease {
   release(): void;
 }
 
-/** Where the slot wait hangs its abort hook. */
+/** What a caller's signal or deadline aborts: the slot wait, then the exchange. */
+interface Aborter {
+  abort(reason: BerthError): void;
+}
+
+/** Where the slot wait, then the exchange, hangs itself to be aborted (no closure per request). */
 interface AbortHook {
-  onAbort: ((reason: BerthError) => void) | undefined;
+  aborter: Aborter | undefined;
+}
+
+/** The pool's side of {@link SlotWait}, bound once per pool. */
+interface SlotWaitHost {
+  abortWait(wait: SlotWait, reason: BerthError): void;
+  timeoutWait(wait: SlotWait): void;
 }
 
 /** One caller waiting for generic-pool to lend a slot. */
-interface SlotWait {
-  settled: boolean;
+class SlotWait implements Aborter {
+  settled = false;
+  /** Armed only when generic-pool queued the caller: an idle slot is lent without a timer. */
+  timer: TimerHandle | undefined = undefined;
+  readonly #host: SlotWaitHost;
   readonly resolve: (connection: Connection) => void;
   readonly reject: (error: Error) => void;
   readonly hook: AbortHook;
+
+  constructor(host: SlotWaitHost, resolve: (connection: Connection) => void, reject: (error: Error) => void, hook: AbortHook) {
+    this.#host = host;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.hook = hook;
+  }
+
+  abort(reason: BerthError): void {
+    this.#host.abortWait(this, reason);
+  }
+
+  /** The slot-wait deadline passed. */
+  expire(): void {
+    this.#host.timeoutWait(this);
+  }
 }
 
 /** Per-request facts shared by its attempts. */
@@ -107,6 +136,8 @@ interface RequestContext extends AbortHook {
 }
 
 const NOOP = (): void => {};
+/** generic-pool's release/destroy reject only for a slot it did not lend: nothing to do then. */
+const IGNORE = (): void => {};
 let nextRequestId = 1;
 let nextPoolId = 1;
 
@@ -121,8 +152,20 @@ type PoolConstructor = new (
 ) => GenericPool<Slot>;
 const gp = genericPool as unknown as { Pool: PoolConstructor; Deque: unknown; PriorityQueue: unknown };
 
-/** One attempt of one request on one connection. */
-interface AttemptState {
+/** The pool's side of {@link Attempt}, bound once per pool. */
+interface AttemptHost {
+  head(a: Attempt, status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void;
+  failed(a: Attempt, error: BerthError): void;
+  settled(a: Attempt, failed: boolean): void;
+}
+
+/**
+ * One attempt of one request on one connection; forwards its exchange's reports to the pool.
+ * One class (methods on the prototype) holding the attempt's state, so the hot path
+ * allocates one object here and no functions.
+ */
+class Attempt implements ExchangeListener {
+  readonly #host: AttemptHost;
   readonly ctx: RequestContext;
   readonly connection: Connection;
   readonly attempt: number;
@@ -135,38 +178,43 @@ interface AttemptState {
   readonly sentAt: number;
   readonly resolve: (response: ResponseData) => void;
   readonly reject: (error: Error) => void;
-}
 
-/** The pool's side of {@link Attempt}, bound once per pool. */
-interface AttemptHost {
-  head(a: AttemptState, status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void;
-  failed(a: AttemptState, error: BerthError): void;
-  settled(a: AttemptState, failed: boolean): void;
-}
-
-/**
- * Forwards an exchange's reports to the pool with the attempt's state. A class (methods on
- * the prototype) rather than an object of closures, so the hot path allocates no functions.
- */
-class Attempt implements ExchangeListener {
-  readonly #host: AttemptHost;
-  readonly #state: AttemptState;
-
-  constructor(host: AttemptHost, state: AttemptState) {
+  constructor(
+    host: AttemptHost,
+    ctx: RequestContext,
+    connection: Connection,
+    attempt: number,
+    freshForThis: boolean,
+    pooled: boolean,
+    reused: boolean,
+    start: RequestStartMessage | undefined,
+    sentAt: number,
+    resolve: (response: ResponseData) => void,
+    reject: (error: Error) => void,
+  ) {
     this.#host = host;
-    this.#state = state;
+    this.ctx = ctx;
+    this.connection = connection;
+    this.attempt = attempt;
+    this.freshForThis = freshForThis;
+    this.pooled = pooled;
+    this.reused = reused;
+    this.start = start;
+    this.sentAt = sentAt;
+    this.resolve = resolve;
+    this.reject = reject;
   }
 
   head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
-    this.#host.head(this.#state, status, headers, body, closeRequested);
+    this.#host.head(this, status, headers, body, closeRequested);
   }
 
   failed(error: BerthError): void {
-    this.#host.failed(this.#state, error);
+    this.#host.failed(this, error);
   }
 
   settled(failed: boolean): void {
-    this.#host.settled(this.#state, failed);
+    this.#host.settled(this, failed);
   }
 }
 
@@ -215,7 +263,6 @@ export class HttpsPool implements Transport, ResizablePool {
   readonly #gate: AdmissionGate;
   readonly #pool: GenericPool<Slot>;
   readonly #dialer: Dialer;
-  readonly #closing = new AbortController();
   readonly #connections = new Set<Connection>();
   readonly #sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
   readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -229,11 +276,25 @@ export class HttpsPool implements Transport, ResizablePool {
     failed: (a, error) => this.#attemptFailed(a, error),
     settled: (a, failed) => this.#attemptSettled(a, failed),
   };
+  readonly #slotWaitHost: SlotWaitHost = {
+    abortWait: (wait, reason) => {
+      if (wait.settled) return;
+      this.#settleWait(wait);
+      wait.reject(reason);
+    },
+    timeoutWait: (wait) => {
+      if (wait.settled) return;
+      this.#settleWait(wait);
+      wait.reject(this.#slotTimeout());
+    },
+  };
   readonly #gateFailures: GateFailures;
   readonly #housekeeping: TimerHandle;
   readonly #poolId = nextPoolId++;
   #phase: PoolPhase = { t: 'ready' };
   #connecting = 0;
+  /** Open connections in phase `busy`, kept by the connections themselves (O(1) gauges). */
+  #busy = 0;
   #nextConnectionId = 1;
   #consecutiveFailures = 0;
   #lastConnectError: BerthError | undefined;
@@ -260,6 +321,9 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#hooks = {
       closed: (connection, reason) => this.#connectionClosed(connection, reason),
       expiredWhileIdle: () => this.#publishGauges(),
+      busyChanged: (delta) => {
+        this.#busy += delta;
+      },
     };
     this.#gateFailures = {
       timeout: (waitedMs) => {
@@ -279,12 +343,13 @@ export class HttpsPool implements Transport, ResizablePool {
       },
     };
     // Every generic-pool default that bites is set explicitly (ANCHORS §2): the evictor runs,
-    // acquires time out, min/max are ours, and the ceiling is the hard maximum (the live
+    // min/max and the queue bound are ours, and the ceiling is the hard maximum (the live
     // limit is the admission gate's, so resize() works although generic-pool's max is fixed).
+    // Acquires do time out, but by our deadline (`#borrow`), armed only for a caller that
+    // generic-pool actually queued: its acquireTimeoutMillis arms a timer on every acquire.
     this.#pool = new gp.Pool(evictorFor((slot, available) => this.#shouldEvict(slot, available)), gp.Deque, gp.PriorityQueue, factory, {
       min: o.minIdle,
       max: o.maxConnections,
-      acquireTimeoutMillis: o.acquireTimeoutMs,
       maxWaitingClients: o.maxConnections + o.maxWaiting,
       testOnBorrow: false,
       fifo: o.idleOrder === 'fifo',
@@ -299,8 +364,6 @@ export class HttpsPool implements Transport, ResizablePool {
     // itself never rejects, so anything here is a bug worth a log line.
     this.#pool.on('factoryCreateError', (error: unknown) => o.logger.error('https-pool: slot factory failed', { origin: this.origin, error: String(error) }));
     this.#pool.on('factoryDestroyError', (error: unknown) => o.logger.warn('https-pool: slot destroy failed', { origin: this.origin, error: String(error) }));
-    // One listener per dial in progress; a burst of dials is normal, not a leak.
-    setMaxListeners(Number.POSITIVE_INFINITY, this.#closing.signal);
     this.#housekeeping = o.clock.setInterval(() => this.#housekeep(), o.housekeepingIntervalMs);
     this.#housekeeping.unref();
   }
@@ -351,9 +414,9 @@ export class HttpsPool implements Transport, ResizablePool {
       }
       await this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, options.signal, this.#gateFailures);
     }
-    const hook: AbortHook = { onAbort: undefined };
+    const hook: AbortHook = { aborter: undefined };
     const signal = options.signal;
-    const onSignal = signal === undefined ? undefined : () => hook.onAbort?.(new AbortedError(`acquire from ${this.origin} aborted`));
+    const onSignal = signal === undefined ? undefined : () => hook.aborter?.abort(new AbortedError(`acquire from ${this.origin} aborted`));
     if (onSignal !== undefined) signal?.addEventListener('abort', onSignal, { once: true });
     let connection: Connection;
     try {
@@ -378,12 +441,8 @@ export class HttpsPool implements Transport, ResizablePool {
 
   /** A snapshot of the pool for dashboards and the scaler. */
   stats(): PoolStats {
-    let idle = 0;
-    let busy = 0;
-    for (const c of this.#connections) {
-      if (c.phase.t === 'busy') busy += 1;
-      else if (c.phase.t !== 'closed') idle += 1;
-    }
+    const busy = this.#busy;
+    const idle = this.#connections.size - busy;
     return {
       kind: 'https-pool',
       name: this.#o.name,
@@ -463,14 +522,14 @@ export class HttpsPool implements Transport, ResizablePool {
     // drain() first: it sets generic-pool's draining flag synchronously, so min-refill stops
     // and no create starts for shutdown (coopernurse/node-pool#256); creates already
     // running end as tombstones that fail their waiters with ERR_BERTH_CLOSED.
-    const drained = this.#pool.drain().catch(() => {});
-    this.#closing.abort();
+    const drained = this.#pool.drain().catch(IGNORE);
+    this.#dialer.close();
     for (const s of [...this.#sleepers]) s.wake();
     for (const c of [...this.#connections]) if (c.phase.t !== 'busy') c.close('closed');
     if (this.#inFlight > 0) await this.#within(new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), deadlineMs);
     for (const c of [...this.#connections]) c.close('closed');
     await this.#within(drained, this.#o.closeDeadlineMs);
-    await this.#pool.clear().catch(() => {});
+    await this.#pool.clear().catch(IGNORE);
     this.#o.clock.clearInterval(this.#housekeeping);
     this.#phase = { t: 'closed', done: Promise.resolve() };
   }
@@ -503,7 +562,7 @@ export class HttpsPool implements Transport, ResizablePool {
       queuedMs: 0,
       abortReason: undefined,
       signal: undefined,
-      onAbort: undefined,
+      aborter: undefined,
     };
     this.#requests += 1;
     const cleanup = this.#armDeadline(ctx);
@@ -557,7 +616,7 @@ export class HttpsPool implements Transport, ResizablePool {
       if (ctx.abortReason !== undefined) return;
       ctx.abortReason = reason;
       controller.abort(reason);
-      ctx.onAbort?.(reason);
+      ctx.aborter?.abort(reason);
     };
     const onSignal = () => fire(new AbortedError(`request to ${this.origin} aborted`, { cause: signal?.reason }));
     if (signal?.aborted === true) onSignal();
@@ -586,13 +645,8 @@ export class HttpsPool implements Transport, ResizablePool {
   #acquireSlot(hook: AbortHook): Promise<Connection> {
     this.#slotWaiting += 1;
     return new Promise<Connection>((resolve, reject) => {
-      const wait: SlotWait = { settled: false, resolve, reject, hook };
-      hook.onAbort = (reason) => {
-        if (!wait.settled) {
-          this.#settleWait(wait);
-          reject(reason);
-        }
-      };
+      const wait = new SlotWait(this.#slotWaitHost, resolve, reject, hook);
+      hook.aborter = wait;
       this.#borrow(wait);
     });
   }
@@ -606,6 +660,13 @@ export class HttpsPool implements Transport, ResizablePool {
         wait.reject(this.#mapAcquireError(error));
       },
     );
+    // generic-pool lends an idle slot synchronously, leaving its queue empty; the caller is
+    // still queued only when none was idle (its queue is FIFO: the newest request is the
+    // last one served). Only then is a deadline armed, so the warm path has no timer at all
+    // (generic-pool's own acquireTimeoutMillis would arm and clear one per acquire).
+    if (wait.timer === undefined && !wait.settled && this.#pool.pending > 0) {
+      wait.timer = this.#o.clock.setTimeout(() => wait.expire(), this.#o.acquireTimeoutMs);
+    }
   }
 
   #borrowed(wait: SlotWait, slot: Slot): void {
@@ -614,7 +675,7 @@ export class HttpsPool implements Transport, ResizablePool {
         this.#discard(wait, slot);
         return;
       }
-      void this.#pool.destroy(slot).catch(() => {});
+      void this.#pool.destroy(slot).catch(IGNORE);
       if (!wait.settled) {
         this.#settleWait(wait);
         wait.reject(slot.error);
@@ -634,7 +695,7 @@ export class HttpsPool implements Transport, ResizablePool {
   #give(wait: SlotWait, slot: Connection): void {
     if (wait.settled) {
       // The caller gave up while the slot was being found: put it back.
-      void this.#pool.release(slot).catch(() => {});
+      void this.#pool.release(slot).catch(IGNORE);
       return;
     }
     this.#settleWait(wait);
@@ -642,14 +703,15 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   #discard(wait: SlotWait, slot: Slot): void {
-    void this.#pool.destroy(slot).catch(() => {});
+    void this.#pool.destroy(slot).catch(IGNORE);
     if (!wait.settled) this.#borrow(wait);
   }
 
   #settleWait(wait: SlotWait): void {
     wait.settled = true;
     this.#slotWaiting -= 1;
-    wait.hook.onAbort = undefined;
+    wait.hook.aborter = undefined;
+    if (wait.timer !== undefined) this.#o.clock.clearTimeout(wait.timer);
   }
 
   /** A validation to await before lending `slot`, or undefined when none is due. */
@@ -663,12 +725,13 @@ export class HttpsPool implements Transport, ResizablePool {
     return undefined;
   }
 
+  #slotTimeout(): BerthError {
+    this.#acquires.timedOut += 1;
+    this.#publishAcquire('timeout', this.#o.acquireTimeoutMs);
+    return this.#acquireTimeout(this.#o.acquireTimeoutMs);
+  }
+
   #mapAcquireError(error: unknown): BerthError {
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      this.#acquires.timedOut += 1;
-      this.#publishAcquire('timeout', this.#o.acquireTimeoutMs);
-      return this.#acquireTimeout(this.#o.acquireTimeoutMs);
-    }
     if (this.#phase.t !== 'ready') return new PoolClosedError(`pool for ${this.origin} closed`, { cause: error });
     return new HttpsPoolError('ERR_BERTH_INTERNAL', `generic-pool failed to lend a connection for ${this.origin}`, { cause: error });
   }
@@ -681,8 +744,9 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   #describe(): string {
-    const s = this.stats();
-    return `pool state: size ${s.size}/${s.target} (busy ${s.busy}, idle ${s.idle}, connecting ${s.connecting}), waiting ${s.pending}, consecutive connect failures ${this.#consecutiveFailures}`;
+    const size = this.#connections.size + this.#connecting;
+    const idle = this.#connections.size - this.#busy;
+    return `pool state: size ${size}/${this.#gate.target} (busy ${this.#busy}, idle ${idle}, connecting ${this.#connecting}), waiting ${this.#gate.waiting + this.#slotWaiting}, consecutive connect failures ${this.#consecutiveFailures}`;
   }
 
   /**
@@ -702,9 +766,9 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#inFlight += 1;
     if (reused) this.#reused += 1;
     return new Promise<ResponseData>((resolve, reject) => {
-      const state: AttemptState = { ctx, connection, attempt, freshForThis, pooled, reused, start, sentAt: this.#o.clock.now(), resolve, reject };
-      const exchange = new Exchange(new Attempt(this.#attemptHost, state), ctx.maxBytes, this.origin);
-      ctx.onAbort = (reason) => exchange.abort(reason);
+      const state = new Attempt(this.#attemptHost, ctx, connection, attempt, freshForThis, pooled, reused, start, this.#o.clock.now(), resolve, reject);
+      const exchange = new Exchange(state, ctx.maxBytes, this.origin);
+      ctx.aborter = exchange;
       if (ctx.abortReason !== undefined) exchange.abort(ctx.abortReason);
       const dispatchOptions: Dispatcher.DispatchOptions = {
         method: ctx.method,
@@ -718,23 +782,23 @@ export class HttpsPool implements Transport, ResizablePool {
     });
   }
 
-  #attemptHead(a: AttemptState, status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
+  #attemptHead(a: Attempt, status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
     const { ctx, connection } = a;
     if (closeRequested) connection.markNotReusable();
-    ctx.onAbort = undefined;
+    ctx.aborter = undefined;
     const now = this.#o.clock.now();
     const timings: RequestTimings = a.freshForThis
       ? { queuedMs: ctx.queuedMs, connectMs: connection.connectMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt }
       : { queuedMs: ctx.queuedMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt };
-    this.#publishEnd(a.start, { status, reused: a.reused, connectionId: connection.id, timings });
+    this.#publishEnd(a.start, a.reused, connection.id, timings, status, undefined);
     a.resolve(new PoolResponse(status, responseHeaders, body, { protocol: 'http/1.1', reused: a.reused, connectionId: connection.id, attempts: a.attempt, timings }));
   }
 
-  #attemptFailed(a: AttemptState, error: BerthError): void {
+  #attemptFailed(a: Attempt, error: BerthError): void {
     const { ctx, connection } = a;
-    ctx.onAbort = undefined;
+    ctx.aborter = undefined;
     const now = this.#o.clock.now();
-    this.#publishEnd(a.start, { reused: a.reused, connectionId: connection.id, timings: { queuedMs: ctx.queuedMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt }, error });
+    this.#publishEnd(a.start, a.reused, connection.id, { queuedMs: ctx.queuedMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt }, undefined, error);
     const notSent = error instanceof StaleConnectionError;
     const retry =
       a.attempt === 1 &&
@@ -749,7 +813,7 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#retryOnNewConnection(ctx, error).then(a.resolve, a.reject);
   }
 
-  #attemptSettled(a: AttemptState, failed: boolean): void {
+  #attemptSettled(a: Attempt, failed: boolean): void {
     this.#inFlight -= 1;
     this.#finished(a.connection, failed, a.pooled);
   }
@@ -777,9 +841,9 @@ export class HttpsPool implements Transport, ResizablePool {
       if (reason === undefined && this.#connections.size > this.#gate.target) reason = 'resize';
       if (reason !== undefined) {
         connection.close(reason);
-        void this.#pool.destroy(connection).catch(() => {});
+        void this.#pool.destroy(connection).catch(IGNORE);
       } else {
-        void this.#pool.release(connection).catch(() => {});
+        void this.#pool.release(connection).catch(IGNORE);
       }
       this.#gate.release();
     }
@@ -812,7 +876,7 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#connecting += 1;
     let dialed;
     try {
-      dialed = await this.#dialer.dial(this.#closing.signal);
+      dialed = await this.#dialer.dial();
     } catch (error) {
       this.#connecting -= 1;
       throw this.#connectFailed(toBerthError(error, 'connect', this.origin));
@@ -938,8 +1002,8 @@ export class HttpsPool implements Transport, ResizablePool {
     for (let i = 0; i < borrows; i += 1) {
       this.#pool.acquire().then(
         (slot) => {
-          if (slot instanceof Connection && slot.isUsable()) void this.#pool.release(slot).catch(() => {});
-          else void this.#pool.destroy(slot).catch(() => {});
+          if (slot instanceof Connection && slot.isUsable()) void this.#pool.release(slot).catch(IGNORE);
+          else void this.#pool.destroy(slot).catch(IGNORE);
         },
         () => {},
       );
@@ -985,20 +1049,25 @@ export class HttpsPool implements Transport, ResizablePool {
 
   #publishEnd(
     start: RequestStartMessage | undefined,
-    end: Pick<RequestEndMessage, 'reused' | 'connectionId' | 'timings'> & { status?: number; error?: BerthError },
+    reused: boolean,
+    connectionId: string,
+    timings: RequestTimings,
+    status: number | undefined,
+    error: BerthError | undefined,
   ): void {
     if (start === undefined || !channels.requestEnd.hasSubscribers) return;
-    const message: RequestEndMessage = {
+    // Built field by field (no spreads of temporaries): this runs once per request.
+    const message: { -readonly [K in keyof RequestEndMessage]: RequestEndMessage[K] } = {
       component: this.#identity,
       requestId: start.requestId,
       start,
       protocol: 'http/1.1',
-      reused: end.reused,
-      timings: end.timings,
-      ...(end.connectionId === undefined ? {} : { connectionId: end.connectionId }),
-      ...(end.status === undefined ? {} : { status: end.status }),
-      ...(end.error === undefined ? {} : { error: { code: end.error.code, message: end.error.message } }),
+      reused,
+      timings,
+      connectionId,
     };
+    if (status !== undefined) message.status = status;
+    if (error !== undefined) message.error = { code: error.code, message: error.message };
     channels.requestEnd.publish(message);
   }
 
@@ -1008,17 +1077,21 @@ export class HttpsPool implements Transport, ResizablePool {
     channels.acquire.publish(message);
   }
 
+  /**
+   * O(1) and one small object: it runs on every request end while anyone subscribes, so it
+   * reads the counters directly instead of building `stats()` (whose latency summary sorts).
+   */
   #publishGauges(): void {
     if (!channels.gauges.hasSubscribers) return;
-    const s = this.stats();
+    const pending = this.#gate.waiting + this.#slotWaiting;
     const message: PoolGaugesMessage = {
       component: this.#identity,
-      size: s.size,
-      idle: s.idle,
-      busy: s.busy,
-      connecting: s.connecting,
-      pending: s.pending,
-      target: s.target,
+      size: this.#connections.size + this.#connecting,
+      idle: this.#connections.size - this.#busy,
+      busy: this.#busy,
+      connecting: this.#connecting,
+      pending,
+      target: this.#gate.target,
     };
     channels.gauges.publish(message);
   }
