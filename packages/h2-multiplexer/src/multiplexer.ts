@@ -36,6 +36,7 @@ import type { H2MultiplexerOptions, ResolvedOptions } from './options.js';
 import { PriorityQueue } from './priority-queue.js';
 import type { QueueEntry } from './priority-queue.js';
 import { ResponseBody, createResponse, plainHeaders } from './response.js';
+import type { ResponseBodyContext } from './response.js';
 import { H2Session } from './session.js';
 import type { SessionHooks } from './session.js';
 import type { H2MultiplexerStats, RetryReason } from './stats.js';
@@ -46,10 +47,21 @@ const DEFAULT_URGENCY: Urgency = 3;
 const MAX_PING_INTERVAL_MS = 3_600_000;
 
 let nextRequestId = 0;
+
+const kAttempt = Symbol('berth.h2.attempt');
+type AttemptStream = ClientHttp2Stream & { [kAttempt]?: Attempt };
+
+/**
+ * The outcome is read from rstCode and the session in 'close'; without a listener an
+ * 'error' would crash the process.
+ */
+function ignoreStreamError(): void {}
 let nextMultiplexerId = 0;
 
 /** One attempt (one HTTP/2 stream) of a request. */
 interface Attempt {
+  readonly mux: H2Multiplexer;
+  readonly p: Pending;
   readonly session: H2Session;
   readonly stream: ClientHttp2Stream;
   readonly reused: boolean;
@@ -64,8 +76,12 @@ type Phase =
   | { readonly t: 'new' }
   | { readonly t: 'queued'; readonly entry: QueueEntry<Pending>; readonly since: number; timer: TimerHandle | undefined }
   | { readonly t: 'sending'; readonly attempt: Attempt }
-  | { readonly t: 'streaming'; readonly body: ResponseBody }
+  | { readonly t: 'streaming'; readonly body: ResponseBody<Attempt> }
   | { readonly t: 'done' };
+
+/** Shared by every request in these phases: they carry no data. */
+const DONE: Phase = { t: 'done' };
+const NEW: Phase = { t: 'new' };
 
 interface Pending {
   readonly options: RequestOptions;
@@ -110,6 +126,7 @@ export class H2Multiplexer implements Transport {
   readonly #queue = new PriorityQueue<Pending>();
   readonly #sessions = new Set<H2Session>();
   readonly #hooks: SessionHooks;
+  readonly #bodyContext: ResponseBodyContext<Attempt>;
   readonly #prefix: string;
   #state: MultiplexerState = { t: 'ready' };
   #dialing: H2Session | undefined;
@@ -146,6 +163,20 @@ export class H2Multiplexer implements Transport {
       retire: (session) => this.#onRetire(session),
       goaway: (_session, errorCode) => this.#onGoaway(errorCode),
       closed: (session, reason) => this.#onSessionClosed(session, reason),
+    };
+    this.#bodyContext = {
+      origin: o.origin,
+      clock: o.clock,
+      settled: (attempt, error) => {
+        const p = attempt.p;
+        this.#inFlight -= 1;
+        p.phase = DONE;
+        p.removeAbortListener?.();
+        if (error !== undefined) {
+          this.#errors += 1;
+          attempt.session.countError();
+        }
+      },
     };
   }
 
@@ -200,7 +231,7 @@ export class H2Multiplexer implements Transport {
         startedAt: this.#o.clock.now(),
         resolve,
         reject,
-        phase: { t: 'new' },
+        phase: NEW,
         attempts: 0,
         refusedRetries: 0,
         queuedMs: 0,
@@ -294,6 +325,21 @@ export class H2Multiplexer implements Transport {
       );
       return;
     }
+    if (!front && this.#queue.size === 0 && !this.#pumping) {
+      // Fast path: nothing waits and a slot is free, so no queue entry, phase or timer is needed.
+      const session = this.#pick();
+      if (session !== undefined) {
+        this.#pumping = true;
+        try {
+          this.#start(p, session);
+        } finally {
+          this.#pumping = false;
+        }
+        if (this.#pumpAgain || this.#queue.size > 0) this.#pump();
+        else this.#afterPump();
+        return;
+      }
+    }
     const entry = front ? this.#queue.unshift(p, p.urgency) : this.#queue.push(p, p.urgency);
     const phase: Phase = { t: 'queued', entry, since: this.#o.clock.now(), timer: undefined };
     p.phase = phase;
@@ -331,10 +377,15 @@ export class H2Multiplexer implements Transport {
           this.#start(p, session);
         }
       } while (this.#pumpAgain);
-      if (this.#queue.size > 0 || this.#nearlyFull()) this.#ensureDial();
     } finally {
       this.#pumping = false;
     }
+    this.#afterPump();
+  }
+
+  /** Dials when requests wait or pre-connect asks for it, and reports the stream counts. */
+  #afterPump(): void {
+    if (this.#queue.size > 0 || this.#nearlyFull()) this.#ensureDial();
     if (channels.streams.hasSubscribers) {
       let active = 0;
       let capacity = 0;
@@ -453,9 +504,12 @@ export class H2Multiplexer implements Transport {
       p.queuedMs += now - p.phase.since;
     }
     p.attempts += 1;
-    const fields: Record<string, string | string[]> = { ...p.fields };
     let start: RequestStartMessage | undefined;
+    // One header object per attempt; a second, live copy of the fields only for a tracer.
+    const headers: OutgoingHttpHeaders = { ':method': p.method, ':path': p.options.path };
+    if (p.authority !== undefined) headers[':authority'] = p.authority;
     if (channels.requestStart.hasSubscribers) {
+      const fields: Record<string, string | string[]> = { ...p.fields };
       nextRequestId += 1;
       start = {
         component: this.#identity,
@@ -468,9 +522,11 @@ export class H2Multiplexer implements Transport {
         startedAt: now,
       };
       channels.requestStart.publish(start);
+      for (const name in fields) headers[name] = fields[name];
+    } else {
+      const fields = p.fields;
+      for (const name in fields) headers[name] = fields[name];
     }
-    const headers: OutgoingHttpHeaders = { ...fields, ':method': p.method, ':path': p.options.path };
-    if (p.authority !== undefined) headers[':authority'] = p.authority;
     const body = p.options.body;
     let opened: ReturnType<H2Session['open']>;
     try {
@@ -480,7 +536,7 @@ export class H2Multiplexer implements Transport {
       // subscriber of berth:request:start added that Node refused.
       const code = (error as { code?: unknown }).code;
       if (code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION' || code === 'ERR_HTTP2_OUT_OF_STREAMS') {
-        p.phase = { t: 'new' };
+        p.phase = NEW;
         // Nothing was sent, so this does not use up a replay; the session must not be picked again.
         p.attempts -= 1;
         session.drain('broken');
@@ -488,26 +544,37 @@ export class H2Multiplexer implements Transport {
         this.#retryOrFail(p, 'goaway', new GoawayError(`HTTP/2 session to ${o.origin} stopped taking streams`, { cause: error }), true);
         return;
       }
-      p.phase = { t: 'new' };
+      p.phase = NEW;
       this.#fail(p, new InvalidRequestError(`HTTP/2 request to ${o.origin}${p.options.path} refused by node:http2: ${(error as Error).message}`, { cause: error }));
       return;
     }
     const { stream, reused } = opened;
     this.#inFlight += 1;
-    const attempt: Attempt = { session, stream, reused, sentAt: now, start, headersTimer: undefined, bodyError: undefined };
+    const attempt: Attempt = { mux: this, p, session, stream, reused, sentAt: now, start, headersTimer: undefined, bodyError: undefined };
     p.phase = { t: 'sending', attempt };
-    stream.on('error', () => {
-      // The outcome is read from rstCode and the session in 'close'; without a listener an
-      // 'error' would crash the process.
-    });
-    stream.once('response', (responseHeaders: IncomingHttpHeaders) => this.#onResponse(p, attempt, responseHeaders));
-    stream.once('close', () => this.#onStreamClosed(p, attempt));
+    // Static listeners that find the attempt on the stream: no closures per request.
+    (stream as AttemptStream)[kAttempt] = attempt;
+    stream.on('error', ignoreStreamError);
+    stream.once('response', H2Multiplexer.#onStreamResponse);
+    stream.once('close', H2Multiplexer.#onStreamClose);
     const headersTimeoutMs = p.options.headersTimeoutMs ?? o.headersTimeoutMs;
     attempt.headersTimer = o.clock.setTimeout(() => {
       attempt.headersTimer = undefined;
       this.#fail(p, new HeadersTimeoutError(`no response head from ${o.origin}${p.options.path} within ${headersTimeoutMs} ms`, { origin: o.origin, headersTimeoutMs }));
     }, headersTimeoutMs);
     if (body !== undefined) this.#writeBody(p, attempt, body);
+  }
+
+  static #onStreamResponse(this: ClientHttp2Stream, headers: IncomingHttpHeaders): void {
+    const attempt = (this as AttemptStream)[kAttempt];
+    if (attempt !== undefined) attempt.mux.#onResponse(attempt.p, attempt, headers);
+  }
+
+  static #onStreamClose(this: ClientHttp2Stream): void {
+    const attempt = (this as AttemptStream)[kAttempt];
+    if (attempt === undefined) return;
+    attempt.session.streamClosed(this);
+    attempt.mux.#onStreamClosed(attempt.p, attempt);
   }
 
   #writeBody(p: Pending, attempt: Attempt, body: NonNullable<RequestOptions['body']>): void {
@@ -537,23 +604,7 @@ export class H2Multiplexer implements Transport {
     const status = Number(headers[':status'] ?? 0);
     const session = attempt.session;
     session.responseStarted();
-    const body = new ResponseBody(attempt.stream, {
-      origin: o.origin,
-      maxBytes: p.options.maxResponseBytes,
-      bodyTimeoutMs: p.options.bodyTimeoutMs ?? o.bodyTimeoutMs,
-      clock: o.clock,
-      cancel: (stream) => session.cancel(stream),
-      sessionFailure: () => session.failure,
-      settled: (error) => {
-        this.#inFlight -= 1;
-        p.phase = { t: 'done' };
-        p.removeAbortListener?.();
-        if (error !== undefined) {
-          this.#errors += 1;
-          session.countError();
-        }
-      },
-    });
+    const body = new ResponseBody(attempt.stream, session, this.#bodyContext, p.options.maxResponseBytes, p.options.bodyTimeoutMs ?? o.bodyTimeoutMs, attempt);
     p.phase = { t: 'streaming', body };
     const connectMs = attempt.reused ? undefined : session.connectMs;
     const timings = {
@@ -582,7 +633,7 @@ export class H2Multiplexer implements Transport {
     attempt.headersTimer = undefined;
     this.#inFlight -= 1;
     const { session, stream } = attempt;
-    p.phase = { t: 'new' };
+    p.phase = NEW;
     const rstCode = stream.rstCode;
     const where = `${o.origin}${p.options.path}`;
     if (attempt.bodyError !== undefined) {
@@ -644,7 +695,7 @@ export class H2Multiplexer implements Transport {
   #fail(p: Pending, error: BerthError, endedAttempt?: Attempt): void {
     const phase = p.phase;
     if (phase.t === 'done') return;
-    p.phase = { t: 'done' };
+    p.phase = DONE;
     const clock = this.#o.clock;
     if (phase.t === 'queued') {
       this.#queue.remove(phase.entry);

@@ -9,22 +9,28 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR } = http2.constants;
 /** `dump()` reads and drops a body up to this size rather than resetting its stream. */
 const DUMP_DRAIN_LIMIT_BYTES = 64 * 1024;
 
-/** What a {@link ResponseBody} needs besides its stream. */
-export interface ResponseBodyOptions {
-  /** Where the response came from, for error messages. */
-  readonly origin: string;
-  /** Largest body accepted, bytes. */
-  readonly maxBytes: number | undefined;
-  /** Longest silence between chunks while the consumer is reading, milliseconds. */
-  readonly bodyTimeoutMs: number;
-  readonly clock: Clock;
+/** The session a body's stream belongs to. */
+export interface BodySession {
   /** Resets the stream (CANCEL) when the consumer gives up early; counted as a pending reset by the session. */
   cancel(stream: ClientHttp2Stream): void;
   /** The session's failure, when the session (not the stream) died: keep-alive timeout, close. */
-  sessionFailure(): BerthError | undefined;
-  /** Called once when the body ends, fails or is destroyed. */
-  settled(error: BerthError | undefined): void;
+  readonly failure: BerthError | undefined;
 }
+
+/** What every body of one multiplexer shares (one object, not closures per response). */
+export interface ResponseBodyContext<T> {
+  /** Where the responses come from, for error messages. */
+  readonly origin: string;
+  readonly clock: Clock;
+  /** Called once per body when it ends, fails or is destroyed, with the body's `token`. */
+  settled(token: T, error: BerthError | undefined): void;
+}
+
+const kBody = Symbol('berth.h2.body');
+type BodySource = ClientHttp2Stream & { [kBody]?: ResponseBody<unknown> };
+
+/** A body nobody reads must not crash the process when its session dies later. */
+function ignoreError(): void {}
 
 /**
  * The response body handed to callers: a Readable fed from the HTTP/2 stream with pause/resume,
@@ -32,10 +38,17 @@ export interface ResponseBodyOptions {
  * server). It exists, rather than handing out the `ClientHttp2Stream` itself, so every body
  * failure is a `BerthError` with a code, `maxResponseBytes` is enforced, a stalled body times
  * out on the injected clock, and an abandoned body resets its stream.
+ *
+ * The stream's listeners are static functions that find the body through a symbol on the
+ * stream: no closures per response.
  */
-export class ResponseBody extends Readable {
+export class ResponseBody<T = unknown> extends Readable {
   readonly #source: ClientHttp2Stream;
-  readonly #options: ResponseBodyOptions;
+  readonly #session: BodySession;
+  readonly #context: ResponseBodyContext<T>;
+  readonly #token: T;
+  readonly #maxBytes: number | undefined;
+  readonly #bodyTimeoutMs: number;
   #received = 0;
   #lastActivity: number;
   #timer: TimerHandle | undefined;
@@ -44,31 +57,52 @@ export class ResponseBody extends Readable {
   /** Set by `discard()`: past this many received bytes the stream is reset rather than drained. */
   #dumpLimit: number | undefined;
 
-  constructor(source: ClientHttp2Stream, options: ResponseBodyOptions) {
+  /**
+   * @param maxBytes largest body accepted, bytes
+   * @param bodyTimeoutMs longest silence between chunks while the consumer is reading, milliseconds
+   * @param token handed back to `context.settled`
+   */
+  constructor(source: ClientHttp2Stream, session: BodySession, context: ResponseBodyContext<T>, maxBytes: number | undefined, bodyTimeoutMs: number, token: T) {
     super({ highWaterMark: 64 * 1024 });
     this.#source = source;
-    this.#options = options;
-    this.#lastActivity = options.clock.now();
-    // A body nobody reads must not crash the process when its session dies later; readers
-    // (`for await`, pipeline, text()) attach their own listeners and still see the error.
-    this.on('error', () => {});
-    source.on('data', (chunk: Buffer) => this.#onData(chunk));
-    source.once('end', () => {
-      // When the socket closes, node closes open streams with CANCEL and ends their readable
-      // side as if the body were complete; a reset code at 'end' means it was cut off.
-      const rstCode = source.rstCode;
-      if (rstCode !== undefined && rstCode !== NGHTTP2_NO_ERROR) {
-        this.destroy(this.#closedError());
-        return;
-      }
-      this.#ended = true;
-      this.#stopTimer();
-      this.push(null);
-    });
-    source.once('close', () => {
-      if (!this.#ended && !this.destroyed) this.destroy(this.#closedError());
-    });
-    this.#armTimer(options.bodyTimeoutMs);
+    this.#session = session;
+    this.#context = context;
+    this.#token = token;
+    this.#maxBytes = maxBytes;
+    this.#bodyTimeoutMs = bodyTimeoutMs;
+    this.#lastActivity = context.clock.now();
+    // Readers (`for await`, pipeline, text()) attach their own listeners and still see the error.
+    this.on('error', ignoreError);
+    (source as BodySource)[kBody] = this;
+    source.on('data', ResponseBody.#onSourceData);
+    source.once('end', ResponseBody.#onSourceEnd);
+    source.once('close', ResponseBody.#onSourceClose);
+    this.#armTimer(bodyTimeoutMs);
+  }
+
+  static #onSourceData(this: ClientHttp2Stream, chunk: Buffer): void {
+    const body = (this as BodySource)[kBody];
+    if (body !== undefined) body.#onData(chunk);
+  }
+
+  static #onSourceEnd(this: ClientHttp2Stream): void {
+    const body = (this as BodySource)[kBody];
+    if (body === undefined) return;
+    // When the socket closes, node closes open streams with CANCEL and ends their readable
+    // side as if the body were complete; a reset code at 'end' means it was cut off.
+    const rstCode = this.rstCode;
+    if (rstCode !== undefined && rstCode !== NGHTTP2_NO_ERROR) {
+      body.destroy(body.#closedError());
+      return;
+    }
+    body.#ended = true;
+    body.#stopTimer();
+    body.push(null);
+  }
+
+  static #onSourceClose(this: ClientHttp2Stream): void {
+    const body = (this as BodySource)[kBody];
+    if (body !== undefined && !body.#ended && !body.destroyed) body.destroy(body.#closedError());
   }
 
   /**
@@ -100,13 +134,13 @@ export class ResponseBody extends Readable {
   }
 
   override _read(): void {
-    this.#lastActivity = this.#options.clock.now();
+    this.#lastActivity = this.#context.clock.now();
     this.#source.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#stopTimer();
-    if (!this.#ended) this.#options.cancel(this.#source);
+    if (!this.#ended) this.#session.cancel(this.#source);
     const berthError = error === null ? undefined : isBerthError(error) ? error : this.#closedError();
     this.#settle(berthError);
     callback(error === null ? null : berthError);
@@ -114,16 +148,16 @@ export class ResponseBody extends Readable {
 
   #onData(chunk: Buffer): void {
     this.#received += chunk.length;
-    this.#lastActivity = this.#options.clock.now();
+    this.#lastActivity = this.#context.clock.now();
     if (this.#dumpLimit !== undefined && this.#received > this.#dumpLimit) {
       this.destroy();
       return;
     }
-    const max = this.#options.maxBytes;
+    const max = this.#maxBytes;
     if (max !== undefined && this.#received > max) {
       this.destroy(
-        new BodyTooLargeError(`response body from ${this.#options.origin} exceeded maxResponseBytes (${max})`, {
-          origin: this.#options.origin,
+        new BodyTooLargeError(`response body from ${this.#context.origin} exceeded maxResponseBytes (${max})`, {
+          origin: this.#context.origin,
           maxResponseBytes: max,
         }),
       );
@@ -137,82 +171,108 @@ export class ResponseBody extends Readable {
    * time left since the last chunk, and never fires while the consumer holds the stream paused.
    */
   #armTimer(ms: number): void {
-    this.#timer = this.#options.clock.setTimeout(() => {
+    this.#timer = this.#context.clock.setTimeout(() => {
       this.#timer = undefined;
       if (this.#ended || this.destroyed) return;
-      const silent = this.#options.clock.now() - this.#lastActivity;
+      const silent = this.#context.clock.now() - this.#lastActivity;
       const paused = this.#source.isPaused() && this.readableLength >= this.readableHighWaterMark;
-      if (paused || silent < this.#options.bodyTimeoutMs) {
-        this.#armTimer(paused ? this.#options.bodyTimeoutMs : this.#options.bodyTimeoutMs - silent);
+      if (paused || silent < this.#bodyTimeoutMs) {
+        this.#armTimer(paused ? this.#bodyTimeoutMs : this.#bodyTimeoutMs - silent);
         return;
       }
       this.destroy(
-        new BodyTimeoutError(`response body from ${this.#options.origin} stalled for ${this.#options.bodyTimeoutMs} ms`, {
-          origin: this.#options.origin,
-          bodyTimeoutMs: this.#options.bodyTimeoutMs,
+        new BodyTimeoutError(`response body from ${this.#context.origin} stalled for ${this.#bodyTimeoutMs} ms`, {
+          origin: this.#context.origin,
+          bodyTimeoutMs: this.#bodyTimeoutMs,
         }),
       );
     }, ms);
   }
 
   #stopTimer(): void {
-    this.#options.clock.clearTimeout(this.#timer);
+    this.#context.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   #closedError(): BerthError {
-    const failure = this.#options.sessionFailure();
+    const failure = this.#session.failure;
     if (failure !== undefined) return failure;
     const rstCode = this.#source.rstCode;
     if (rstCode === NGHTTP2_PROTOCOL_ERROR) {
-      return new ProtocolError(`${this.#options.origin} broke HTTP/2 in a response body (PROTOCOL_ERROR)`, { origin: this.#options.origin, rstCode });
+      return new ProtocolError(`${this.#context.origin} broke HTTP/2 in a response body (PROTOCOL_ERROR)`, { origin: this.#context.origin, rstCode });
     }
     return new UpstreamResetError(
-      `response body from ${this.#options.origin} was reset after ${this.#received} bytes (HTTP/2 error code ${rstCode ?? 'none'})`,
-      { origin: this.#options.origin, rstCode, receivedBytes: this.#received },
+      `response body from ${this.#context.origin} was reset after ${this.#received} bytes (HTTP/2 error code ${rstCode ?? 'none'})`,
+      { origin: this.#context.origin, rstCode, receivedBytes: this.#received },
     );
   }
 
   #settle(error: BerthError | undefined): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#options.settled(error);
+    this.#context.settled(this.#token, error);
   }
 }
 
 /** Response headers without HTTP/2 pseudo-headers. */
 export function plainHeaders(headers: IncomingHttpHeaders): ResponseHeaders {
   const out: Record<string, string | string[] | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':')) out[name] = value;
+  // for…in rather than Object.entries(): no array of pairs per response.
+  for (const name in headers) if (name.charCodeAt(0) !== 58 /* ':' */) out[name] = headers[name];
   return out;
+}
+
+/**
+ * The {@link ResponseData} around a body. A class, so the readers live on the prototype
+ * instead of five closures per response.
+ */
+class H2Response implements ResponseData {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  readonly body: ResponseBody;
+  readonly meta: ResponseMeta;
+
+  constructor(status: number, headers: ResponseHeaders, body: ResponseBody, meta: ResponseMeta) {
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+    this.meta = meta;
+  }
+
+  async text(): Promise<string> {
+    return (await readAll(this.body)).toString('utf8');
+  }
+
+  async json<T>(): Promise<T> {
+    return JSON.parse((await readAll(this.body)).toString('utf8')) as T;
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await readAll(this.body);
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  }
+
+  dump(): Promise<void> {
+    const length = Number(this.headers['content-length']);
+    return this.body.discard(Number.isFinite(length) ? length : undefined, DUMP_DRAIN_LIMIT_BYTES);
+  }
+}
+
+/**
+ * Events rather than `for await`: the async iterator costs a promise per chunk, a measurable
+ * share of a small response.
+ */
+function readAll(body: ResponseBody): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    body.once('end', () => resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)));
+    body.once('error', reject);
+    if (body.destroyed && !body.readableEnded) reject(body.errored ?? new Error('response body already destroyed'));
+  });
 }
 
 /** Builds the {@link ResponseData} around a body. */
 export function createResponse(status: number, headers: ResponseHeaders, body: ResponseBody, meta: ResponseMeta): ResponseData {
-  // Events rather than `for await`: the async iterator costs a promise per chunk, a
-  // measurable share of a small response.
-  const readAll = (): Promise<Buffer> =>
-    new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      body.on('data', (chunk: Buffer) => chunks.push(chunk));
-      body.once('end', () => resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)));
-      body.once('error', reject);
-      if (body.destroyed && !body.readableEnded) reject(body.errored ?? new Error('response body already destroyed'));
-    });
-  return {
-    status,
-    headers,
-    body,
-    text: async () => (await readAll()).toString('utf8'),
-    json: async <T>() => JSON.parse((await readAll()).toString('utf8')) as T,
-    arrayBuffer: async () => {
-      const b = await readAll();
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-    },
-    dump: () => {
-      const length = Number(headers['content-length']);
-      return body.discard(Number.isFinite(length) ? length : undefined, DUMP_DRAIN_LIMIT_BYTES);
-    },
-    meta,
-  };
+  return new H2Response(status, headers, body, meta);
 }

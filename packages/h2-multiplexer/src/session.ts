@@ -220,7 +220,11 @@ export class H2Session {
     return this.#goaway !== undefined;
   }
 
-  /** Opens a stream; the caller checked {@link available}. Throws what `ClientHttp2Session.request` throws. */
+  /**
+   * Opens a stream; the caller checked {@link available} and must call {@link streamClosed}
+   * from the stream's 'close' (one listener per stream instead of two). Throws what
+   * `ClientHttp2Session.request` throws.
+   */
   open(headers: OutgoingHttpHeaders, endStream: boolean): OpenedStream {
     const stream = this.#session.request(headers, { endStream });
     const reused = this.#requestCount > 0;
@@ -228,7 +232,6 @@ export class H2Session {
     this.#lastUsedAt = this.#options.clock.now();
     this.#streams.add(stream);
     this.#clearIdle();
-    stream.once('close', () => this.#onStreamClose(stream));
     return { stream, reused };
   }
 
@@ -402,7 +405,8 @@ export class H2Session {
     this.#hooks.closed(this, reason, this.#failure);
   }
 
-  #onStreamClose(stream: ClientHttp2Stream): void {
+  /** A stream from {@link open} closed: its slot is free. */
+  streamClosed(stream: ClientHttp2Stream): void {
     this.#streams.delete(stream);
     this.#lastUsedAt = this.#options.clock.now();
     if (this.#state.t === 'ready' && this.#streams.size === 0) this.#armIdle();
