@@ -295,6 +295,9 @@ export class HttpsPool implements Transport, ResizablePool {
   #connecting = 0;
   /** Open connections in phase `busy`, kept by the connections themselves (O(1) gauges). */
   #busy = 0;
+  /** The gauges last published (size, idle, busy, connecting, pending, target) and when. */
+  readonly #lastGauges = new Float64Array(6).fill(-1);
+  #lastGaugesAt = Number.NEGATIVE_INFINITY;
   #nextConnectionId = 1;
   #consecutiveFailures = 0;
   #lastConnectError: BerthError | undefined;
@@ -975,7 +978,9 @@ export class HttpsPool implements Transport, ResizablePool {
    * live target and never while connects are failing.
    */
   #housekeep(): void {
-    if (this.#phase.t !== 'ready' || this.#o.minIdle === 0) return;
+    if (this.#phase.t !== 'ready') return;
+    this.#publishGauges();
+    if (this.#o.minIdle === 0) return;
     const after = this.#o.validateAfterIdleMs;
     const now = this.#o.clock.now();
     let idle = 0;
@@ -1078,21 +1083,41 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   /**
-   * O(1) and one small object: it runs on every request end while anyone subscribes, so it
-   * reads the counters directly instead of building `stats()` (whose latency summary sorts).
+   * Publishes the gauges when one changed, and at least once per housekeeping period
+   * (`#housekeep` calls this) so a subscriber that joins a steady pool still gets them. O(1):
+   * it runs on every request end while anyone subscribes, so it reads the counters directly
+   * instead of building `stats()` (whose latency summary sorts), and it skips identical
+   * repeats — in a steady closed loop every request end would publish the same numbers.
    */
   #publishGauges(): void {
     if (!channels.gauges.hasSubscribers) return;
+    const size = this.#connections.size + this.#connecting;
+    const idle = this.#connections.size - this.#busy;
+    const busy = this.#busy;
+    const connecting = this.#connecting;
     const pending = this.#gate.waiting + this.#slotWaiting;
-    const message: PoolGaugesMessage = {
-      component: this.#identity,
-      size: this.#connections.size + this.#connecting,
-      idle: this.#connections.size - this.#busy,
-      busy: this.#busy,
-      connecting: this.#connecting,
-      pending,
-      target: this.#gate.target,
-    };
+    const target = this.#gate.target;
+    const last = this.#lastGauges;
+    const now = this.#o.clock.now();
+    if (
+      last[0] === size &&
+      last[1] === idle &&
+      last[2] === busy &&
+      last[3] === connecting &&
+      last[4] === pending &&
+      last[5] === target &&
+      now - this.#lastGaugesAt < this.#o.housekeepingIntervalMs
+    ) {
+      return;
+    }
+    last[0] = size;
+    last[1] = idle;
+    last[2] = busy;
+    last[3] = connecting;
+    last[4] = pending;
+    last[5] = target;
+    this.#lastGaugesAt = now;
+    const message: PoolGaugesMessage = { component: this.#identity, size, idle, busy, connecting, pending, target };
     channels.gauges.publish(message);
   }
 }
