@@ -92,21 +92,23 @@ interface SlotWaitHost {
   timeoutWait(wait: SlotWait): void;
 }
 
+/** Who gets the outcome of a slot wait: a request (which starts its attempt at once) or a lease. */
+interface SlotSink extends AbortHook {
+  slotReady(connection: Connection): void;
+  slotFailed(error: Error): void;
+}
+
 /** One caller waiting for generic-pool to lend a slot. */
 class SlotWait implements Aborter {
   settled = false;
   /** Armed only when generic-pool queued the caller: an idle slot is lent without a timer. */
   timer: TimerHandle | undefined = undefined;
   readonly #host: SlotWaitHost;
-  readonly resolve: (connection: Connection) => void;
-  readonly reject: (error: Error) => void;
-  readonly hook: AbortHook;
+  readonly sink: SlotSink;
 
-  constructor(host: SlotWaitHost, resolve: (connection: Connection) => void, reject: (error: Error) => void, hook: AbortHook) {
+  constructor(host: SlotWaitHost, sink: SlotSink) {
     this.#host = host;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.hook = hook;
+    this.sink = sink;
   }
 
   abort(reason: BerthError): void {
@@ -119,8 +121,19 @@ class SlotWait implements Aborter {
   }
 }
 
-/** Per-request facts shared by its attempts. */
-interface RequestContext extends AbortHook {
+/** The pool's side of {@link RequestContext}, bound once per pool. */
+interface RequestHost {
+  slotReady(ctx: RequestContext, connection: Connection): void;
+  slotFailed(ctx: RequestContext, error: Error): void;
+}
+
+/**
+ * One request, from the call to its response head: the facts its attempts share, and the
+ * one promise the caller awaits. The request moves on by callbacks (gate → slot → attempt),
+ * not by a chain of awaited promises, so it costs one promise however many steps it takes.
+ */
+class RequestContext implements SlotSink {
+  readonly #host: RequestHost;
   readonly options: RequestOptions;
   readonly method: string;
   readonly startedAt: number;
@@ -128,14 +141,55 @@ interface RequestContext extends AbortHook {
   readonly maxBytes: number | undefined;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
-  queuedMs: number;
+  readonly resolve: (response: ResponseData) => void;
+  readonly reject: (error: Error) => void;
+  queuedMs = 0;
+  /** No wait at the gate (bb8's "direct", confirmed once the connection turns out to be an existing one). */
+  direct = false;
+  /** When the slot wait began. */
+  slotWaitStart = 0;
   /** Fires on the caller's signal or the request deadline; the reason is a Berth error. */
-  abortReason: BerthError | undefined;
+  abortReason: BerthError | undefined = undefined;
   /** Aborted (with `abortReason`) on the caller's signal or the request deadline; absent when neither is set. */
-  signal: AbortSignal | undefined;
+  signal: AbortSignal | undefined = undefined;
+  aborter: Aborter | undefined = undefined;
+  /** Disarms the caller's signal and the request deadline. */
+  disarm: () => void = NOOP;
+
+  constructor(
+    host: RequestHost,
+    options: RequestOptions,
+    method: string,
+    startedAt: number,
+    replayable: boolean,
+    maxBytes: number | undefined,
+    headersTimeoutMs: number,
+    bodyTimeoutMs: number,
+    resolve: (response: ResponseData) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#host = host;
+    this.options = options;
+    this.method = method;
+    this.startedAt = startedAt;
+    this.replayable = replayable;
+    this.maxBytes = maxBytes;
+    this.headersTimeoutMs = headersTimeoutMs;
+    this.bodyTimeoutMs = bodyTimeoutMs;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  slotReady(connection: Connection): void {
+    this.#host.slotReady(this, connection);
+  }
+
+  slotFailed(error: Error): void {
+    this.#host.slotFailed(this, error);
+  }
 }
 
-const NOOP = (): void => {};
+function NOOP(): void {}
 /** generic-pool's release/destroy reject only for a slot it did not lend: nothing to do then. */
 const IGNORE = (): void => {};
 let nextRequestId = 1;
@@ -176,8 +230,6 @@ class Attempt implements ExchangeListener {
   readonly reused: boolean;
   readonly start: RequestStartMessage | undefined;
   readonly sentAt: number;
-  readonly resolve: (response: ResponseData) => void;
-  readonly reject: (error: Error) => void;
 
   constructor(
     host: AttemptHost,
@@ -189,8 +241,6 @@ class Attempt implements ExchangeListener {
     reused: boolean,
     start: RequestStartMessage | undefined,
     sentAt: number,
-    resolve: (response: ResponseData) => void,
-    reject: (error: Error) => void,
   ) {
     this.#host = host;
     this.ctx = ctx;
@@ -201,8 +251,6 @@ class Attempt implements ExchangeListener {
     this.reused = reused;
     this.start = start;
     this.sentAt = sentAt;
-    this.resolve = resolve;
-    this.reject = reject;
   }
 
   head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
@@ -215,6 +263,57 @@ class Attempt implements ExchangeListener {
 
   settled(failed: boolean): void {
     this.#host.settled(this, failed);
+  }
+}
+
+/** The pool's side of {@link LeaseWait}, bound once per pool. */
+interface LeaseHost {
+  ready(wait: LeaseWait, connection: Connection): void;
+  failed(wait: LeaseWait, error: Error): void;
+  /** The error of an acquire whose signal fired. */
+  aborted(): BerthError;
+}
+
+/**
+ * An `acquire()` waiting for its slot. It is also the listener of the caller's signal
+ * (`handleEvent`), so a lease allocates no closures.
+ */
+class LeaseWait implements SlotSink {
+  readonly #host: LeaseHost;
+  readonly started: number;
+  readonly direct: boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (lease: ConnectionLease) => void;
+  readonly reject: (error: Error) => void;
+  aborter: Aborter | undefined = undefined;
+
+  constructor(
+    host: LeaseHost,
+    started: number,
+    direct: boolean,
+    signal: AbortSignal | undefined,
+    resolve: (lease: ConnectionLease) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.#host = host;
+    this.started = started;
+    this.direct = direct;
+    this.signal = signal;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  /** The caller's signal fired while waiting for a slot. */
+  handleEvent(): void {
+    this.aborter?.abort(this.#host.aborted());
+  }
+
+  slotReady(connection: Connection): void {
+    this.#host.ready(this, connection);
+  }
+
+  slotFailed(error: Error): void {
+    this.#host.failed(this, error);
   }
 }
 
@@ -280,12 +379,24 @@ export class HttpsPool implements Transport, ResizablePool {
     abortWait: (wait, reason) => {
       if (wait.settled) return;
       this.#settleWait(wait);
-      wait.reject(reason);
+      wait.sink.slotFailed(reason);
     },
     timeoutWait: (wait) => {
       if (wait.settled) return;
       this.#settleWait(wait);
-      wait.reject(this.#slotTimeout());
+      wait.sink.slotFailed(this.#slotTimeout());
+    },
+  };
+  readonly #leaseHost: LeaseHost = {
+    ready: (wait, connection) => this.#leaseReady(wait, connection),
+    failed: (wait, error) => this.#leaseFailed(wait, error),
+    aborted: () => new AbortedError(`acquire from ${this.origin} aborted`),
+  };
+  readonly #requestHost: RequestHost = {
+    slotReady: (ctx, connection) => this.#slotReady(ctx, connection),
+    slotFailed: (ctx, error) => {
+      this.#gate.release();
+      this.#requestFailed(ctx, error);
     },
   };
   readonly #gateFailures: GateFailures;
@@ -404,42 +515,46 @@ export class HttpsPool implements Transport, ResizablePool {
    * that must hold a connection. Fails like `request()` does while waiting
    * (`ERR_BERTH_QUEUE_FULL`, `ERR_BERTH_ACQUIRE_TIMEOUT`, connect errors, `ERR_BERTH_ABORTED`).
    */
-  async acquire(options: AcquireOptions = {}): Promise<ConnectionLease> {
-    if (this.#phase.t !== 'ready') throw new PoolClosedError(`pool for ${this.origin} is ${this.#phase.t}`);
+  acquire(options: AcquireOptions = {}): Promise<ConnectionLease> {
+    if (this.#phase.t !== 'ready') return Promise.reject(new PoolClosedError(`pool for ${this.origin} is ${this.#phase.t}`));
     const o = this.#o;
     const started = o.clock.now();
-    let direct = this.#gate.tryAcquire();
-    if (!direct) {
-      if (this.#gate.waiting >= o.maxWaiting) {
-        this.#acquires.rejected += 1;
-        this.#publishAcquire('rejected', 0);
-        throw new QueueFullError(`pool for ${this.origin} has ${this.#gate.waiting} callers waiting (maxWaiting ${o.maxWaiting}); ${this.#describe()}`);
-      }
-      await this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, options.signal, this.#gateFailures);
+    if (this.#gate.tryAcquire()) return this.#lease(started, true, options.signal);
+    if (this.#gate.waiting >= o.maxWaiting) {
+      this.#acquires.rejected += 1;
+      this.#publishAcquire('rejected', 0);
+      return Promise.reject(new QueueFullError(`pool for ${this.origin} has ${this.#gate.waiting} callers waiting (maxWaiting ${o.maxWaiting}); ${this.#describe()}`));
     }
-    const hook: AbortHook = { aborter: undefined };
-    const signal = options.signal;
-    const onSignal = signal === undefined ? undefined : () => hook.aborter?.abort(new AbortedError(`acquire from ${this.origin} aborted`));
-    if (onSignal !== undefined) signal?.addEventListener('abort', onSignal, { once: true });
-    let connection: Connection;
-    try {
-      connection = await this.#acquireSlot(hook);
-    } catch (error) {
-      this.#gate.release();
-      throw error;
-    } finally {
-      if (onSignal !== undefined) signal?.removeEventListener('abort', onSignal);
-    }
-    const waited = o.clock.now() - started;
+    return this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, options.signal, this.#gateFailures).then(() => this.#lease(started, false, options.signal));
+  }
+
+  /** With a gate permit held: waits for a slot and lends it. */
+  #lease(started: number, direct: boolean, signal: AbortSignal | undefined): Promise<ConnectionLease> {
+    return new Promise<ConnectionLease>((resolve, reject) => {
+      const wait = new LeaseWait(this.#leaseHost, started, direct, signal, resolve, reject);
+      signal?.addEventListener('abort', wait, { once: true });
+      this.#acquireSlot(wait);
+    });
+  }
+
+  #leaseReady(wait: LeaseWait, connection: Connection): void {
+    wait.signal?.removeEventListener('abort', wait);
+    const waited = this.#o.clock.now() - wait.started;
     // "Direct" as bb8 counts it: no wait at the gate and a connection that already existed.
-    direct &&= connection.createdAt < started;
+    const direct = wait.direct && connection.createdAt < wait.started;
     if (direct) this.#acquires.direct += 1;
     else this.#acquires.waited += 1;
     this.#acquireWait.add(waited);
     this.#acquireWaitTotalMs += waited;
     this.#publishAcquire(direct ? 'direct' : 'waited', waited);
     connection.lease();
-    return new Lease(connection, this.#releaseLease);
+    wait.resolve(new Lease(connection, this.#releaseLease));
+  }
+
+  #leaseFailed(wait: LeaseWait, error: Error): void {
+    wait.signal?.removeEventListener('abort', wait);
+    this.#gate.release();
+    wait.reject(error);
   }
 
   /** A snapshot of the pool for dashboards and the scaler. */
@@ -550,61 +665,80 @@ export class HttpsPool implements Transport, ResizablePool {
 
   // ---------------------------------------------------------------- request path
 
-  async #send(options: RequestOptions): Promise<ResponseData> {
+  #send(options: RequestOptions): Promise<ResponseData> {
     const o = this.#o;
     const method = options.method ?? 'GET';
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
-    const ctx: RequestContext = {
-      options,
-      method,
-      startedAt: o.clock.now(),
-      replayable: idempotent && isReplayableBody(options.body),
-      maxBytes: options.maxResponseBytes ?? o.maxResponseBytes,
-      headersTimeoutMs: options.headersTimeoutMs ?? o.headersTimeoutMs,
-      bodyTimeoutMs: options.bodyTimeoutMs ?? o.bodyTimeoutMs,
-      queuedMs: 0,
-      abortReason: undefined,
-      signal: undefined,
-      aborter: undefined,
-    };
     this.#requests += 1;
-    const cleanup = this.#armDeadline(ctx);
-    try {
-      if (ctx.abortReason !== undefined) throw ctx.abortReason;
-      let direct = this.#gate.tryAcquire();
-      if (!direct) {
-        if (this.#gate.waiting >= o.maxWaiting) {
-          this.#acquires.rejected += 1;
-          this.#publishAcquire('rejected', 0);
-          throw new QueueFullError(`pool for ${this.origin} has ${this.#gate.waiting} callers waiting (maxWaiting ${o.maxWaiting}); ${this.#describe()}`, {
+    return new Promise<ResponseData>((resolve, reject) => {
+      const ctx = new RequestContext(
+        this.#requestHost,
+        options,
+        method,
+        o.clock.now(),
+        idempotent && isReplayableBody(options.body),
+        options.maxResponseBytes ?? o.maxResponseBytes,
+        options.headersTimeoutMs ?? o.headersTimeoutMs,
+        options.bodyTimeoutMs ?? o.bodyTimeoutMs,
+        resolve,
+        reject,
+      );
+      ctx.disarm = this.#armDeadline(ctx);
+      if (ctx.abortReason !== undefined) {
+        this.#requestFailed(ctx, ctx.abortReason);
+        return;
+      }
+      if (this.#gate.tryAcquire()) {
+        ctx.direct = true;
+        this.#acquireSlot(ctx);
+        return;
+      }
+      if (this.#gate.waiting >= o.maxWaiting) {
+        this.#acquires.rejected += 1;
+        this.#publishAcquire('rejected', 0);
+        this.#requestFailed(
+          ctx,
+          new QueueFullError(`pool for ${this.origin} has ${this.#gate.waiting} callers waiting (maxWaiting ${o.maxWaiting}); ${this.#describe()}`, {
             maxWaiting: o.maxWaiting,
-          });
-        }
-        ctx.queuedMs = await this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, ctx.signal, this.#gateFailures);
+          }),
+        );
+        return;
       }
-      let permitHeld = true;
-      try {
-        const waitStart = o.clock.now();
-        const connection = await this.#acquireSlot(ctx);
-        ctx.queuedMs += o.clock.now() - waitStart;
-        direct &&= connection.createdAt < waitStart;
-        if (direct) this.#acquires.direct += 1;
-        else this.#acquires.waited += 1;
-        this.#acquireWait.add(ctx.queuedMs);
-        this.#acquireWaitTotalMs += ctx.queuedMs;
-        this.#publishAcquire(direct ? 'direct' : 'waited', ctx.queuedMs);
-        permitHeld = false;
-        const createdForThis = connection.requestCount === 0 && connection.createdAt >= waitStart;
-        return await this.#attempt(connection, ctx, 1, createdForThis, true);
-      } finally {
-        if (permitHeld) this.#gate.release();
-      }
-    } catch (error) {
-      this.#errors += 1;
-      throw error;
-    } finally {
-      cleanup();
-    }
+      this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, ctx.signal, this.#gateFailures).then(
+        (waitedMs) => {
+          ctx.queuedMs = waitedMs;
+          this.#acquireSlot(ctx);
+        },
+        (error: unknown) => this.#requestFailed(ctx, error as Error),
+      );
+    });
+  }
+
+  /** The request holds a gate permit and got a connection: count the wait and send. */
+  #slotReady(ctx: RequestContext, connection: Connection): void {
+    const waitStart = ctx.slotWaitStart;
+    ctx.queuedMs += this.#o.clock.now() - waitStart;
+    const direct = ctx.direct && connection.createdAt < waitStart;
+    if (direct) this.#acquires.direct += 1;
+    else this.#acquires.waited += 1;
+    this.#acquireWait.add(ctx.queuedMs);
+    this.#acquireWaitTotalMs += ctx.queuedMs;
+    this.#publishAcquire(direct ? 'direct' : 'waited', ctx.queuedMs);
+    const createdForThis = connection.requestCount === 0 && connection.createdAt >= waitStart;
+    this.#attempt(connection, ctx, 1, createdForThis, true);
+  }
+
+  /** The response head arrived (after a resend, if any). */
+  #requestDone(ctx: RequestContext, response: ResponseData): void {
+    ctx.disarm();
+    ctx.resolve(response);
+  }
+
+  /** The request failed for good. */
+  #requestFailed(ctx: RequestContext, error: Error): void {
+    this.#errors += 1;
+    ctx.disarm();
+    ctx.reject(error);
   }
 
   /** Arms the caller's signal and the request deadline; returns the disarm function. */
@@ -645,13 +779,12 @@ export class HttpsPool implements Transport, ResizablePool {
    * peer) or one failing its idle validation is destroyed and another one borrowed — the
    * same "failed validation destroys and re-dispatches" contract as generic-pool's own.
    */
-  #acquireSlot(hook: AbortHook): Promise<Connection> {
+  #acquireSlot(sink: SlotSink): void {
     this.#slotWaiting += 1;
-    return new Promise<Connection>((resolve, reject) => {
-      const wait = new SlotWait(this.#slotWaitHost, resolve, reject, hook);
-      hook.aborter = wait;
-      this.#borrow(wait);
-    });
+    if (sink instanceof RequestContext) sink.slotWaitStart = this.#o.clock.now();
+    const wait = new SlotWait(this.#slotWaitHost, sink);
+    sink.aborter = wait;
+    this.#borrow(wait);
   }
 
   #borrow(wait: SlotWait): void {
@@ -660,7 +793,7 @@ export class HttpsPool implements Transport, ResizablePool {
       (error: unknown) => {
         if (wait.settled) return;
         this.#settleWait(wait);
-        wait.reject(this.#mapAcquireError(error));
+        wait.sink.slotFailed(this.#mapAcquireError(error));
       },
     );
     // generic-pool lends an idle slot synchronously, leaving its queue empty; the caller is
@@ -681,7 +814,7 @@ export class HttpsPool implements Transport, ResizablePool {
       void this.#pool.destroy(slot).catch(IGNORE);
       if (!wait.settled) {
         this.#settleWait(wait);
-        wait.reject(slot.error);
+        wait.sink.slotFailed(slot.error);
       }
       return;
     }
@@ -702,7 +835,7 @@ export class HttpsPool implements Transport, ResizablePool {
       return;
     }
     this.#settleWait(wait);
-    wait.resolve(slot);
+    wait.sink.slotReady(slot);
   }
 
   #discard(wait: SlotWait, slot: Slot): void {
@@ -713,7 +846,7 @@ export class HttpsPool implements Transport, ResizablePool {
   #settleWait(wait: SlotWait): void {
     wait.settled = true;
     this.#slotWaiting -= 1;
-    wait.hook.aborter = undefined;
+    wait.sink.aborter = undefined;
     if (wait.timer !== undefined) this.#o.clock.clearTimeout(wait.timer);
   }
 
@@ -761,28 +894,31 @@ export class HttpsPool implements Transport, ResizablePool {
    * only a connection opened for this very request (`freshForThis`) is exempt. A request the
    * connection never wrote is replayable whatever its method.
    */
-  #attempt(connection: Connection, ctx: RequestContext, attempt: number, freshForThis: boolean, pooled: boolean): Promise<ResponseData> {
+  #attempt(connection: Connection, ctx: RequestContext, attempt: number, freshForThis: boolean, pooled: boolean): void {
     const options = ctx.options;
     const reused = connection.requestCount > 0;
     const start = this.#publishStart(ctx, attempt);
     const headers = (start?.headers ?? options.headers) as Record<string, string | string[]> | undefined;
     this.#inFlight += 1;
     if (reused) this.#reused += 1;
-    return new Promise<ResponseData>((resolve, reject) => {
-      const state = new Attempt(this.#attemptHost, ctx, connection, attempt, freshForThis, pooled, reused, start, this.#o.clock.now(), resolve, reject);
-      const exchange = new Exchange(state, ctx.maxBytes, this.origin);
-      ctx.aborter = exchange;
-      if (ctx.abortReason !== undefined) exchange.abort(ctx.abortReason);
-      const dispatchOptions: Dispatcher.DispatchOptions = {
-        method: ctx.method,
-        path: options.path,
-        headersTimeout: ctx.headersTimeoutMs,
-        bodyTimeout: ctx.bodyTimeoutMs,
-      };
-      if (headers !== undefined) dispatchOptions.headers = headers;
-      if (options.body !== undefined) dispatchOptions.body = options.body as NonNullable<Dispatcher.DispatchOptions['body']>;
+    const state = new Attempt(this.#attemptHost, ctx, connection, attempt, freshForThis, pooled, reused, start, this.#o.clock.now());
+    const exchange = new Exchange(state, ctx.maxBytes, this.origin);
+    ctx.aborter = exchange;
+    if (ctx.abortReason !== undefined) exchange.abort(ctx.abortReason);
+    const dispatchOptions: Dispatcher.DispatchOptions = {
+      method: ctx.method,
+      path: options.path,
+      headersTimeout: ctx.headersTimeoutMs,
+      bodyTimeout: ctx.bodyTimeoutMs,
+    };
+    if (headers !== undefined) dispatchOptions.headers = headers;
+    if (options.body !== undefined) dispatchOptions.body = options.body as NonNullable<Dispatcher.DispatchOptions['body']>;
+    try {
       connection.dispatch(dispatchOptions, exchange);
-    });
+    } catch (error) {
+      // undici reports failures to the handler; a synchronous throw must still end the attempt.
+      exchange.onResponseError(null, error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   #attemptHead(a: Attempt, status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
@@ -794,7 +930,7 @@ export class HttpsPool implements Transport, ResizablePool {
       ? { queuedMs: ctx.queuedMs, connectMs: connection.connectMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt }
       : { queuedMs: ctx.queuedMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt };
     this.#publishEnd(a.start, a.reused, connection.id, timings, status, undefined);
-    a.resolve(new PoolResponse(status, responseHeaders, body, { protocol: 'http/1.1', reused: a.reused, connectionId: connection.id, attempts: a.attempt, timings }));
+    this.#requestDone(ctx, new PoolResponse(status, responseHeaders, body, { protocol: 'http/1.1', reused: a.reused, connectionId: connection.id, attempts: a.attempt, timings }));
   }
 
   #attemptFailed(a: Attempt, error: BerthError): void {
@@ -809,11 +945,11 @@ export class HttpsPool implements Transport, ResizablePool {
       isReplayableBody(ctx.options.body) &&
       (notSent || (!a.freshForThis && ctx.replayable && error.code === 'ERR_BERTH_UPSTREAM_RESET'));
     if (!retry) {
-      a.reject(error);
+      this.#requestFailed(ctx, error);
       return;
     }
     this.#o.logger.debug('https-pool: retrying on a new connection', { origin: this.origin, connectionId: connection.id, code: error.code });
-    this.#retryOnNewConnection(ctx, error).then(a.resolve, a.reject);
+    this.#retryOnNewConnection(ctx, error);
   }
 
   #attemptSettled(a: Attempt, failed: boolean): void {
@@ -822,16 +958,16 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   /** The one retry of the safe-resend rule, on a connection opened for it and closed after. */
-  async #retryOnNewConnection(ctx: RequestContext, firstError: BerthError): Promise<ResponseData> {
-    if (this.#phase.t !== 'ready') throw firstError;
-    let connection: Connection;
-    try {
-      connection = await this.#openConnection();
-    } catch {
-      throw firstError;
+  #retryOnNewConnection(ctx: RequestContext, firstError: BerthError): void {
+    if (this.#phase.t !== 'ready') {
+      this.#requestFailed(ctx, firstError);
+      return;
     }
     // The extra connection serves exactly this request and is closed after it (`max-requests`).
-    return this.#attempt(connection, ctx, 2, true, false);
+    this.#openConnection().then(
+      (connection) => this.#attempt(connection, ctx, 2, true, false),
+      () => this.#requestFailed(ctx, firstError),
+    );
   }
 
   /** The request on `connection` ended: retire it if it must go, else lend it again. */
