@@ -28,6 +28,8 @@ import {
   RequestTimeoutError,
   UpstreamResetError,
 } from './errors.js';
+import { DeadlineList } from './deadline-list.js';
+import type { DeadlineNode } from './deadline-list.js';
 import { createDefaultConnector } from './default-connector.js';
 import { channels, eventError } from './events.js';
 import { checkTarget, normalizeHeaders, priorityField } from './headers.js';
@@ -67,7 +69,7 @@ interface Attempt {
   readonly reused: boolean;
   readonly sentAt: number;
   readonly start: RequestStartMessage | undefined;
-  headersTimer: TimerHandle | undefined;
+  headersTimer: DeadlineNode<Attempt> | undefined;
   bodyError: unknown;
 }
 
@@ -76,7 +78,7 @@ type Phase =
   | { readonly t: 'new' }
   | { readonly t: 'queued'; readonly entry: QueueEntry<Pending>; readonly since: number; timer: TimerHandle | undefined }
   | { readonly t: 'sending'; readonly attempt: Attempt }
-  | { readonly t: 'streaming'; readonly body: ResponseBody<Attempt> }
+  | { readonly t: 'streaming'; readonly body: ResponseBody }
   | { readonly t: 'done' };
 
 /** Shared by every request in these phases: they carry no data. */
@@ -126,7 +128,9 @@ export class H2Multiplexer implements Transport {
   readonly #queue = new PriorityQueue<Pending>();
   readonly #sessions = new Set<H2Session>();
   readonly #hooks: SessionHooks;
-  readonly #bodyContext: ResponseBodyContext<Attempt>;
+  readonly #bodyContext: ResponseBodyContext;
+  /** Every in-flight attempt's headers deadline, on one timer. */
+  readonly #headersDeadlines: DeadlineList<Attempt>;
   readonly #prefix: string;
   #state: MultiplexerState = { t: 'ready' };
   #dialing: H2Session | undefined;
@@ -164,10 +168,18 @@ export class H2Multiplexer implements Transport {
       goaway: (_session, errorCode) => this.#onGoaway(errorCode),
       closed: (session, reason) => this.#onSessionClosed(session, reason),
     };
+    this.#headersDeadlines = new DeadlineList<Attempt>(o.clock, (attempt) => {
+      attempt.headersTimer = undefined;
+      const p = attempt.p;
+      const headersTimeoutMs = p.options.headersTimeoutMs ?? o.headersTimeoutMs;
+      this.#fail(p, new HeadersTimeoutError(`no response head from ${o.origin}${p.options.path} within ${headersTimeoutMs} ms`, { origin: o.origin, headersTimeoutMs }));
+    });
     this.#bodyContext = {
       origin: o.origin,
       clock: o.clock,
-      settled: (attempt, error) => {
+      bodyDeadlines: ResponseBody.deadlines(o.clock),
+      settled: (token, error) => {
+        const attempt = token as Attempt;
         const p = attempt.p;
         this.#inFlight -= 1;
         p.phase = DONE;
@@ -557,11 +569,7 @@ export class H2Multiplexer implements Transport {
     stream.on('error', ignoreStreamError);
     stream.once('response', H2Multiplexer.#onStreamResponse);
     stream.once('close', H2Multiplexer.#onStreamClose);
-    const headersTimeoutMs = p.options.headersTimeoutMs ?? o.headersTimeoutMs;
-    attempt.headersTimer = o.clock.setTimeout(() => {
-      attempt.headersTimer = undefined;
-      this.#fail(p, new HeadersTimeoutError(`no response head from ${o.origin}${p.options.path} within ${headersTimeoutMs} ms`, { origin: o.origin, headersTimeoutMs }));
-    }, headersTimeoutMs);
+    attempt.headersTimer = this.#headersDeadlines.add(attempt, now + (p.options.headersTimeoutMs ?? o.headersTimeoutMs));
     if (body !== undefined) this.#writeBody(p, attempt, body);
   }
 
@@ -596,7 +604,7 @@ export class H2Multiplexer implements Transport {
   #onResponse(p: Pending, attempt: Attempt, headers: IncomingHttpHeaders): void {
     if (p.phase.t !== 'sending' || p.phase.attempt !== attempt) return;
     const o = this.#o;
-    o.clock.clearTimeout(attempt.headersTimer);
+    this.#headersDeadlines.remove(attempt.headersTimer);
     attempt.headersTimer = undefined;
     o.clock.clearTimeout(p.deadline);
     p.deadline = undefined;
@@ -629,7 +637,7 @@ export class H2Multiplexer implements Transport {
   #onStreamClosed(p: Pending, attempt: Attempt): void {
     if (p.phase.t !== 'sending' || p.phase.attempt !== attempt) return;
     const o = this.#o;
-    o.clock.clearTimeout(attempt.headersTimer);
+    this.#headersDeadlines.remove(attempt.headersTimer);
     attempt.headersTimer = undefined;
     this.#inFlight -= 1;
     const { session, stream } = attempt;
@@ -702,7 +710,7 @@ export class H2Multiplexer implements Transport {
       clock.clearTimeout(phase.timer);
     } else if (phase.t === 'sending') {
       const attempt = phase.attempt;
-      clock.clearTimeout(attempt.headersTimer);
+      this.#headersDeadlines.remove(attempt.headersTimer);
       this.#inFlight -= 1;
       attempt.session.countError();
       attempt.session.cancel(attempt.stream);

@@ -1,8 +1,10 @@
 import http2 from 'node:http2';
 import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { Readable } from 'node:stream';
-import type { BerthError, Clock, ResponseData, ResponseHeaders, ResponseMeta, TimerHandle } from '@berth/core-types';
+import type { BerthError, Clock, ResponseData, ResponseHeaders, ResponseMeta } from '@berth/core-types';
 import { isBerthError } from '@berth/core-types';
+import { DeadlineList } from './deadline-list.js';
+import type { DeadlineNode } from './deadline-list.js';
 import { BodyTimeoutError, BodyTooLargeError, ProtocolError, UpstreamResetError } from './errors.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR } = http2.constants;
@@ -18,16 +20,18 @@ export interface BodySession {
 }
 
 /** What every body of one multiplexer shares (one object, not closures per response). */
-export interface ResponseBodyContext<T> {
+export interface ResponseBodyContext {
   /** Where the responses come from, for error messages. */
   readonly origin: string;
   readonly clock: Clock;
+  /** Body silence deadlines, from {@link ResponseBody.deadlines}. */
+  readonly bodyDeadlines: DeadlineList<ResponseBody>;
   /** Called once per body when it ends, fails or is destroyed, with the body's `token`. */
-  settled(token: T, error: BerthError | undefined): void;
+  settled(token: unknown, error: BerthError | undefined): void;
 }
 
 const kBody = Symbol('berth.h2.body');
-type BodySource = ClientHttp2Stream & { [kBody]?: ResponseBody<unknown> };
+type BodySource = ClientHttp2Stream & { [kBody]?: ResponseBody };
 
 /** A body nobody reads must not crash the process when its session dies later. */
 function ignoreError(): void {}
@@ -37,21 +41,21 @@ function ignoreError(): void {}
  * so a slow consumer stops nghttp2 from sending WINDOW_UPDATE (backpressure reaches the
  * server). It exists, rather than handing out the `ClientHttp2Stream` itself, so every body
  * failure is a `BerthError` with a code, `maxResponseBytes` is enforced, a stalled body times
- * out on the injected clock, and an abandoned body resets its stream.
+ * out on the injected clock (one timer for all bodies), and an abandoned body resets its stream.
  *
  * The stream's listeners are static functions that find the body through a symbol on the
  * stream: no closures per response.
  */
-export class ResponseBody<T = unknown> extends Readable {
+export class ResponseBody extends Readable {
   readonly #source: ClientHttp2Stream;
   readonly #session: BodySession;
-  readonly #context: ResponseBodyContext<T>;
-  readonly #token: T;
+  readonly #context: ResponseBodyContext;
+  readonly #token: unknown;
   readonly #maxBytes: number | undefined;
   readonly #bodyTimeoutMs: number;
   #received = 0;
   #lastActivity: number;
-  #timer: TimerHandle | undefined;
+  #timer: DeadlineNode<ResponseBody> | undefined;
   #ended = false;
   #settled = false;
   /** Set by `discard()`: past this many received bytes the stream is reset rather than drained. */
@@ -62,7 +66,7 @@ export class ResponseBody<T = unknown> extends Readable {
    * @param bodyTimeoutMs longest silence between chunks while the consumer is reading, milliseconds
    * @param token handed back to `context.settled`
    */
-  constructor(source: ClientHttp2Stream, session: BodySession, context: ResponseBodyContext<T>, maxBytes: number | undefined, bodyTimeoutMs: number, token: T) {
+  constructor(source: ClientHttp2Stream, session: BodySession, context: ResponseBodyContext, maxBytes: number | undefined, bodyTimeoutMs: number, token: unknown) {
     super({ highWaterMark: 64 * 1024 });
     this.#source = source;
     this.#session = session;
@@ -171,26 +175,33 @@ export class ResponseBody<T = unknown> extends Readable {
    * time left since the last chunk, and never fires while the consumer holds the stream paused.
    */
   #armTimer(ms: number): void {
-    this.#timer = this.#context.clock.setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#ended || this.destroyed) return;
-      const silent = this.#context.clock.now() - this.#lastActivity;
-      const paused = this.#source.isPaused() && this.readableLength >= this.readableHighWaterMark;
-      if (paused || silent < this.#bodyTimeoutMs) {
-        this.#armTimer(paused ? this.#bodyTimeoutMs : this.#bodyTimeoutMs - silent);
-        return;
-      }
-      this.destroy(
-        new BodyTimeoutError(`response body from ${this.#context.origin} stalled for ${this.#bodyTimeoutMs} ms`, {
-          origin: this.#context.origin,
-          bodyTimeoutMs: this.#bodyTimeoutMs,
-        }),
-      );
-    }, ms);
+    this.#timer = this.#context.bodyDeadlines.add(this, this.#context.clock.now() + ms);
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    if (this.#ended || this.destroyed) return;
+    const silent = this.#context.clock.now() - this.#lastActivity;
+    const paused = this.#source.isPaused() && this.readableLength >= this.readableHighWaterMark;
+    if (paused || silent < this.#bodyTimeoutMs) {
+      this.#armTimer(paused ? this.#bodyTimeoutMs : this.#bodyTimeoutMs - silent);
+      return;
+    }
+    this.destroy(
+      new BodyTimeoutError(`response body from ${this.#context.origin} stalled for ${this.#bodyTimeoutMs} ms`, {
+        origin: this.#context.origin,
+        bodyTimeoutMs: this.#bodyTimeoutMs,
+      }),
+    );
+  }
+
+  /** The silence deadlines of a multiplexer's bodies, all on one timer (put in its {@link ResponseBodyContext}). */
+  static deadlines(clock: Clock): DeadlineList<ResponseBody> {
+    return new DeadlineList<ResponseBody>(clock, (body) => body.#onTimer());
   }
 
   #stopTimer(): void {
-    this.#context.clock.clearTimeout(this.#timer);
+    this.#context.bodyDeadlines.remove(this.#timer);
     this.#timer = undefined;
   }
 
