@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { isBerthError } from '@berth/core-types';
-import type { RequestOptions, ResponseData } from '@berth/core-types';
+import type { Clock, RequestOptions, ResponseData, TimerHandle } from '@berth/core-types';
 
 /**
  * What a burst of concurrent operations came to on the client side: how many succeeded and,
@@ -69,4 +69,68 @@ export function idsSeen(requests: readonly { readonly headers: Readonly<Record<s
 /** A per-request testkit behaviour, sent in the `x-berth-behaviour` header. */
 export function behaviourHeader(behaviour: Readonly<Record<string, unknown>>): Record<string, string> {
   return { 'x-berth-behaviour': JSON.stringify(behaviour) };
+}
+
+/** A process clock that also counts the timers its users have pending (ref'd or not). */
+export interface CountingClock extends Clock {
+  /** Timeouts not yet fired or cleared, plus intervals not yet cleared. */
+  pending(): number;
+}
+
+/**
+ * Wraps the process clock and counts live timers. `process.getActiveResourcesInfo()` only
+ * lists timers that keep the loop alive, so an unref'd interval left behind by `close()` shows
+ * up here and nowhere else.
+ */
+export function countingClock(): CountingClock {
+  const live = new Set<TimerHandle>();
+  const clear = (handle: TimerHandle | undefined) => {
+    if (handle === undefined) return;
+    live.delete(handle);
+    globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]);
+  };
+  return {
+    now: () => performance.now(),
+    wallNow: () => Date.now(),
+    setTimeout(fn, ms) {
+      const handle: TimerHandle = globalThis.setTimeout(() => {
+        live.delete(handle);
+        fn();
+      }, ms);
+      live.add(handle);
+      return handle;
+    },
+    clearTimeout: clear,
+    setInterval(fn, ms) {
+      const handle: TimerHandle = globalThis.setInterval(fn, ms);
+      live.add(handle);
+      return handle;
+    },
+    clearInterval: clear,
+    pending: () => live.size,
+  };
+}
+
+/** Counts of every active resource type (`process.getActiveResourcesInfo()`). */
+export function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Active resources beyond `baseline`, polled until none are left or `timeoutMs` passes (sockets
+ * finish closing a tick or two after `close()` resolves). Returns what is left, e.g. `['1 TLSWrap']`.
+ */
+export async function extraResources(baseline: ReadonlyMap<string, number>, timeoutMs = 2000): Promise<string[]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const extra: string[] = [];
+    for (const [type, count] of resourceCounts()) {
+      const more = count - (baseline.get(type) ?? 0);
+      if (more > 0) extra.push(`${more} ${type}`);
+    }
+    if (extra.length === 0 || performance.now() > deadline) return extra;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
