@@ -282,7 +282,7 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
     }
     for (const chunk of chunksOf(payload, b)) {
       if (stream.destroyed) return;
-      if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+      if (!stream.write(chunk)) await drainOrClose(stream);
       await pause(b.chunkIntervalMs);
     }
     stream.end();
@@ -346,4 +346,17 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
     },
   };
   return testServer;
+}
+
+/** Waits for 'drain' or 'close', whichever comes first, and leaves no listener behind. */
+function drainOrClose(stream: ServerHttp2Stream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
