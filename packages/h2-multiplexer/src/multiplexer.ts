@@ -615,12 +615,10 @@ export class H2Multiplexer implements Transport {
     const body = new ResponseBody(attempt.stream, session, this.#bodyContext, p.options.maxResponseBytes, p.options.bodyTimeoutMs ?? o.bodyTimeoutMs, attempt);
     p.phase = { t: 'streaming', body };
     const connectMs = attempt.reused ? undefined : session.connectMs;
-    const timings = {
-      queuedMs: p.queuedMs,
-      ...(connectMs === undefined ? {} : { connectMs }),
-      ttfbMs: now - attempt.sentAt,
-      totalMs: now - p.startedAt,
-    };
+    // Built without spreads: this runs once per response.
+    const ttfbMs = now - attempt.sentAt;
+    const totalMs = now - p.startedAt;
+    const timings = connectMs === undefined ? { queuedMs: p.queuedMs, ttfbMs, totalMs } : { queuedMs: p.queuedMs, connectMs, ttfbMs, totalMs };
     this.#publishEnd(attempt.start, status, attempt.reused, session.id, attempt.sentAt, undefined);
     p.resolve(
       createResponse(status, plainHeaders(headers), body, {

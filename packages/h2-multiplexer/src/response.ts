@@ -120,7 +120,7 @@ export class ResponseBody extends Readable {
     const released = source.closed
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
-          source.once('close', () => resolve());
+          source.once('close', resolve);
         });
     if (this.destroyed) return released;
     if (!this.#ended && declaredBytes !== undefined && declaredBytes - this.#received > drainLimitBytes) {

@@ -10,6 +10,13 @@ import type { ResolvedOptions } from './options.js';
 import type { H2SessionStats } from './stats.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+/**
+ * `ClientHttp2Session.request()` copies its options and fills in the RFC 7540 priority
+ * defaults; handing it objects that already carry them (shared, it never keeps them) skips
+ * four property additions per request, measurably slower than the validation they replace.
+ */
+const END_STREAM = Object.freeze({ endStream: true, weight: http2.constants.NGHTTP2_DEFAULT_WEIGHT, parent: 0, exclusive: false, silent: false });
+const KEEP_OPEN = Object.freeze({ endStream: false, weight: http2.constants.NGHTTP2_DEFAULT_WEIGHT, parent: 0, exclusive: false, silent: false });
 /** Before the server's SETTINGS, Go x/net and undici assume 100 concurrent streams. */
 const ASSUMED_PEER_MAX_STREAMS = 100;
 
@@ -226,7 +233,7 @@ export class H2Session {
    * `ClientHttp2Session.request` throws.
    */
   open(headers: OutgoingHttpHeaders, endStream: boolean): OpenedStream {
-    const stream = this.#session.request(headers, { endStream });
+    const stream = this.#session.request(headers, endStream ? END_STREAM : KEEP_OPEN);
     const reused = this.#requestCount > 0;
     this.#requestCount += 1;
     this.#lastUsedAt = this.#options.clock.now();
