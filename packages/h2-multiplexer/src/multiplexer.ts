@@ -37,7 +37,7 @@ import { resolveOptions } from './options.js';
 import type { H2MultiplexerOptions, ResolvedOptions } from './options.js';
 import { PriorityQueue } from './priority-queue.js';
 import type { QueueEntry } from './priority-queue.js';
-import { ResponseBody, createResponse, plainHeaders } from './response.js';
+import { ResponseBody, createResponse } from './response.js';
 import type { ResponseBodyContext } from './response.js';
 import { H2Session } from './session.js';
 import type { SessionHooks } from './session.js';
@@ -567,8 +567,9 @@ export class H2Multiplexer implements Transport {
     // Static listeners that find the attempt on the stream: no closures per request.
     (stream as AttemptStream)[kAttempt] = attempt;
     stream.on('error', ignoreStreamError);
-    stream.once('response', H2Multiplexer.#onStreamResponse);
-    stream.once('close', H2Multiplexer.#onStreamClose);
+    // `on`, not `once`: both fire once per stream, and `once` wraps each listener in a closure.
+    stream.on('response', H2Multiplexer.#onStreamResponse);
+    stream.on('close', H2Multiplexer.#onStreamClose);
     attempt.headersTimer = this.#headersDeadlines.add(attempt, now + (p.options.headersTimeoutMs ?? o.headersTimeoutMs));
     if (body !== undefined) this.#writeBody(p, attempt, body);
   }
@@ -621,7 +622,7 @@ export class H2Multiplexer implements Transport {
     const timings = connectMs === undefined ? { queuedMs: p.queuedMs, ttfbMs, totalMs } : { queuedMs: p.queuedMs, connectMs, ttfbMs, totalMs };
     this.#publishEnd(attempt.start, status, attempt.reused, session.id, attempt.sentAt, undefined);
     p.resolve(
-      createResponse(status, plainHeaders(headers), body, {
+      createResponse(status, headers, body, {
         protocol: 'h2',
         reused: attempt.reused,
         connectionId: session.id,

@@ -79,8 +79,9 @@ export class ResponseBody extends Readable {
     this.on('error', ignoreError);
     (source as BodySource)[kBody] = this;
     source.on('data', ResponseBody.#onSourceData);
-    source.once('end', ResponseBody.#onSourceEnd);
-    source.once('close', ResponseBody.#onSourceClose);
+    // `on`, not `once`: each fires once per stream, and `once` wraps the listener in a closure.
+    source.on('end', ResponseBody.#onSourceEnd);
+    source.on('close', ResponseBody.#onSourceClose);
     this.#armTimer(bodyTimeoutMs);
   }
 
@@ -120,7 +121,7 @@ export class ResponseBody extends Readable {
     const released = source.closed
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
-          source.once('close', resolve);
+          source.on('close', resolve);
         });
     if (this.destroyed) return released;
     if (!this.#ended && declaredBytes !== undefined && declaredBytes - this.#received > drainLimitBytes) {
@@ -226,7 +227,7 @@ export class ResponseBody extends Readable {
 }
 
 /** Response headers without HTTP/2 pseudo-headers. */
-export function plainHeaders(headers: IncomingHttpHeaders): ResponseHeaders {
+function plainHeaders(headers: IncomingHttpHeaders): ResponseHeaders {
   const out: Record<string, string | string[] | undefined> = {};
   // for…in rather than Object.entries(): no array of pairs per response.
   for (const name in headers) if (name.charCodeAt(0) !== 58 /* ':' */) out[name] = headers[name];
@@ -239,15 +240,22 @@ export function plainHeaders(headers: IncomingHttpHeaders): ResponseHeaders {
  */
 class H2Response implements ResponseData {
   readonly status: number;
-  readonly headers: ResponseHeaders;
   readonly body: ResponseBody;
   readonly meta: ResponseMeta;
+  readonly #raw: IncomingHttpHeaders;
+  #headers: ResponseHeaders | undefined;
 
-  constructor(status: number, headers: ResponseHeaders, body: ResponseBody, meta: ResponseMeta) {
+  constructor(status: number, raw: IncomingHttpHeaders, body: ResponseBody, meta: ResponseMeta) {
     this.status = status;
-    this.headers = headers;
+    this.#raw = raw;
     this.body = body;
     this.meta = meta;
+  }
+
+  /** Response headers without pseudo-headers, built on first access (many callers never look). */
+  get headers(): ResponseHeaders {
+    this.#headers ??= plainHeaders(this.#raw);
+    return this.#headers;
   }
 
   async text(): Promise<string> {
@@ -264,7 +272,7 @@ class H2Response implements ResponseData {
   }
 
   dump(): Promise<void> {
-    const length = Number(this.headers['content-length']);
+    const length = Number(this.#raw['content-length']);
     return this.body.discard(Number.isFinite(length) ? length : undefined, DUMP_DRAIN_LIMIT_BYTES);
   }
 }
@@ -283,7 +291,7 @@ function readAll(body: ResponseBody): Promise<Buffer> {
   });
 }
 
-/** Builds the {@link ResponseData} around a body. */
-export function createResponse(status: number, headers: ResponseHeaders, body: ResponseBody, meta: ResponseMeta): ResponseData {
+/** Builds the {@link ResponseData} around a body; `headers` as node:http2 gave them (pseudo-headers are dropped on access). */
+export function createResponse(status: number, headers: IncomingHttpHeaders, body: ResponseBody, meta: ResponseMeta): ResponseData {
   return new H2Response(status, headers, body, meta);
 }
