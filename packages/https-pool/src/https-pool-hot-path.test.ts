@@ -76,6 +76,17 @@ describe('https-pool hot path', () => {
     expect(p.stats().connecting).toBe(0);
   });
 
+  it('fails with ERR_BERTH_QUEUE_FULL once callers that gave up fill generic-pool\'s bounded queue', async () => {
+    const s = await server();
+    const proxy = await startFaultProxy({ host: s.host, port: s.port });
+    cleanups.push(() => proxy.close());
+    await proxy.set({ mode: 'blackhole' });
+    const p = await pool(`https://127.0.0.1:${proxy.port}`, { maxConnections: 1, minConnections: 1, maxWaiting: 1, acquireTimeoutMs: 30, connectTimeoutMs: 30_000 });
+    for (let i = 0; i < 2; i += 1) await expect(p.request({ path: '/' })).rejects.toMatchObject({ code: 'ERR_BERTH_ACQUIRE_TIMEOUT' });
+    await expect(p.request({ path: '/' })).rejects.toMatchObject({ code: 'ERR_BERTH_QUEUE_FULL' });
+    expect(p.stats()).toMatchObject({ pending: 0, errors: 3 });
+  });
+
   it('publishes gauges that add up on every request end, without building latency summaries', async () => {
     const s = await server({ behaviour: { delayMs: 5 } });
     const p = await pool(s.origin, { maxConnections: 3 });

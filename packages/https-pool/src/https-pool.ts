@@ -869,6 +869,12 @@ export class HttpsPool implements Transport, ResizablePool {
 
   #mapAcquireError(error: unknown): BerthError {
     if (this.#phase.t !== 'ready') return new PoolClosedError(`pool for ${this.origin} closed`, { cause: error });
+    // Callers that gave up (deadline, abort) stay in generic-pool's queue until a slot or a
+    // tombstone reaches them (it offers no way to withdraw a request); its bounded queue can
+    // fill with them during a long outage of hanging connects. That is a full queue, coded so.
+    if (error instanceof Error && error.message.startsWith('max waitingClients')) {
+      return new QueueFullError(`pool for ${this.origin} has too many callers waiting for a connection; ${this.#describe()}`, { cause: error });
+    }
     return new HttpsPoolError('ERR_BERTH_INTERNAL', `generic-pool failed to lend a connection for ${this.origin}`, { cause: error });
   }
 
