@@ -71,6 +71,21 @@ describe('HTTP/1.1 faults through the facade', () => {
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('server keep-alive timeout races the next request: waves sent as the server times idle sockets out all succeed, none is duplicated', async () => {
+    // The server closes a socket idle for 40 ms; each wave starts 35–45 ms after the previous
+    // one ended, so some requests are written onto sockets the server is closing.
+    const s = await server({ keepAliveTimeoutMs: 40 });
+    const b = await berth(s.origin, { pool: { maxConnections: 4 } });
+    for (let wave = 0; wave < 8; wave++) {
+      const tally = await burst(4, (i) => exchange(b, { path: '/ka', headers: { 'x-id': `${wave}-${i}` } }));
+      expect(tally).toEqual({ succeeded: 4, failed: {} });
+      await new Promise((resolve) => setTimeout(resolve, 35 + (wave % 3) * 5));
+    }
+    const seen = idsSeen(s.requests);
+    expect(seen.size).toBe(32);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
   it('connect refused: every request fails with ERR_BERTH_CONNECT_REFUSED, nothing reaches the server', async () => {
     const s = await server();
     const p = await proxy(s);

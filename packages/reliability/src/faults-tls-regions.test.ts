@@ -74,6 +74,31 @@ describe('TLS fails closed through the facade', () => {
 });
 
 describe('a whole region down and back', () => {
+  it('a region whose breaker is open is skipped: callers never see ERR_BERTH_CIRCUIT_OPEN while another region is healthy', async () => {
+    const [sa, sb] = await Promise.all([server({ behaviour: { status: 503 } }), server()]);
+    const b = await berth({
+      regions: { a: { origin: sa.origin }, b: { origin: sb.origin } },
+      protocol: 'h1',
+      routing: { strategy: 'p2c', probe: false },
+      resilience: { retry: false, breaker: { consecutiveFailures: 3, openMs: 60_000 } },
+    });
+    const statuses = new Map<string, number>();
+    const tally = await burst(4, async () => {
+      for (let i = 0; i < 25; i++) {
+        const res = await b.request({ path: '/' });
+        await res.dump();
+        statuses.set(`${res.meta.region ?? '?'} ${res.status}`, (statuses.get(`${res.meta.region ?? '?'} ${res.status}`) ?? 0) + 1);
+      }
+    });
+    expect(tally).toEqual({ succeeded: 4, failed: {} });
+    // The router re-sends a 503 from a to b, so callers only ever see b's answers …
+    expect(Object.fromEntries(statuses)).toEqual({ 'b 200': 100 });
+    // … and a stops getting traffic once its breaker opens (3 in a row, plus what was in flight).
+    expect(sa.requests.length).toBeGreaterThanOrEqual(3);
+    expect(sa.requests.length).toBeLessThanOrEqual(3 + 4);
+    expect(sb.requests).toHaveLength(100);
+  });
+
   it('fails over to the healthy region without losing or duplicating an idempotent request, then takes traffic back', async () => {
     const [sa, sb] = await Promise.all([server(), server()]);
     const proxies: FaultProxy[] = [];
