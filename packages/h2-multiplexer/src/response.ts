@@ -31,6 +31,8 @@ export interface ResponseBodyContext {
 }
 
 const kBody = Symbol('berth.h2.body');
+/** Readable options shared by every body (Readable only reads them). */
+const BODY_STREAM_OPTIONS = Object.freeze({ highWaterMark: 64 * 1024 });
 type BodySource = ClientHttp2Stream & { [kBody]?: ResponseBody };
 
 /** A body nobody reads must not crash the process when its session dies later. */
@@ -67,7 +69,7 @@ export class ResponseBody extends Readable {
    * @param token handed back to `context.settled`
    */
   constructor(source: ClientHttp2Stream, session: BodySession, context: ResponseBodyContext, maxBytes: number | undefined, bodyTimeoutMs: number, token: unknown) {
-    super({ highWaterMark: 64 * 1024 });
+    super(BODY_STREAM_OPTIONS);
     this.#source = source;
     this.#session = session;
     this.#context = context;
