@@ -94,6 +94,8 @@ export class Dialer {
             // Until the connection attaches its own listener, a late socket error is nobody's
             // to handle, but it must never be an unlistened 'error'.
             opened.on('error', ignore);
+            // Or the listener would keep this dial's closures alive as long as the connection.
+            opened.off('error', fail);
             if (done) return;
             done = true;
             cleanup();
