@@ -49,7 +49,9 @@ const DEFAULT_URGENCY: Urgency = 3;
 const MAX_PING_INTERVAL_MS = 3_600_000;
 
 let nextRequestId = 0;
+let nextMultiplexerId = 0;
 
+/** Each stream carries its attempt, so its listeners can be static functions rather than closures. */
 const kAttempt = Symbol('berth.h2.attempt');
 type AttemptStream = ClientHttp2Stream & { [kAttempt]?: Attempt };
 
@@ -58,7 +60,6 @@ type AttemptStream = ClientHttp2Stream & { [kAttempt]?: Attempt };
  * 'error' would crash the process.
  */
 function ignoreStreamError(): void {}
-let nextMultiplexerId = 0;
 
 /** One attempt (one HTTP/2 stream) of a request. */
 interface Attempt {
