@@ -25,6 +25,14 @@ function manualClock() {
   return {
     clock,
     pending: () => timers.size,
+    /** Fires only the earliest timer, with `now()` reading `lag` ms before its due time. */
+    fireNext(lag = 0) {
+      const next = [...timers.entries()].sort((a, b) => a[1].at - b[1].at)[0];
+      if (next === undefined) return;
+      timers.delete(next[0]);
+      now = next[1].at - lag;
+      next[1].fn();
+    },
     /** Moves time to `to`, firing due timers; `lag` makes `now()` read that much behind when they fire (node rounds timers to whole ms). */
     advance(to: number, lag = 0) {
       for (;;) {
@@ -80,5 +88,22 @@ describe('DeadlineList', () => {
     c.advance(1000);
     expect(expired).toEqual(['first', 'middle', 'added-on-expiry', 'late']);
     expect(c.pending()).toBe(0);
+  });
+
+  it('does not expire an item added again by its own expiry in the same pass, even when now() lags behind the timer', () => {
+    const c = manualClock();
+    let expiries = 0;
+    const list = new DeadlineList<string>(c.clock, (item) => {
+      expiries += 1;
+      // Like a body whose silence restarted: due a little after the lagging now(), before the fired deadline.
+      if (expiries < 50) list.add(item, c.clock.now() + 5);
+    });
+    list.add('body', 50);
+    c.fireNext(10);
+    expect(expiries).toBe(1);
+    expect(list.size).toBe(1);
+    expect(c.pending()).toBe(1);
+    c.fireNext(0);
+    expect(expiries).toBe(2);
   });
 });

@@ -94,13 +94,17 @@ export class DeadlineList<T> {
     const now = Math.max(this.#clock.now(), this.#timerDue);
     this.#timer = undefined;
     this.#timerDue = Infinity;
+    // Collect first, expire after: an item an expiry adds again (a body whose silence
+    // window restarted) waits for a later timer even when its due time has passed by this
+    // `now`, instead of expiring again in this pass, over and over.
+    let expired: T[] | undefined;
     let head = this.#head;
     while (head !== undefined && head.due <= now) {
       this.#unlink(head);
-      this.#expire(head.item);
+      (expired ??= []).push(head.item);
       head = this.#head;
     }
-    // An expiry may have added (and armed for) an earlier item already.
-    if (head !== undefined && head.due < this.#timerDue) this.#arm(head.due);
+    if (head !== undefined) this.#arm(head.due);
+    if (expired !== undefined) for (const item of expired) this.#expire(item);
   };
 }
