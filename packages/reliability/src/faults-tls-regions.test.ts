@@ -108,10 +108,9 @@ describe('a whole region down and back', () => {
       proxies.push(p);
     }
     const [pa, pb] = proxies as [FaultProxy, FaultProxy];
-    // b is slower, so a takes the traffic while it is healthy.
-    await pb.set({ latencyMs: 15 });
+    // a is the preferred priority level; b takes traffic only while a is unhealthy.
     const b = await berth({
-      regions: { a: { origin: `https://127.0.0.1:${pa.port}` }, b: { origin: `https://127.0.0.1:${pb.port}` } },
+      regions: { a: { origin: `https://127.0.0.1:${pa.port}`, priority: 0 }, b: { origin: `https://127.0.0.1:${pb.port}`, priority: 1 } },
       protocol: 'h1',
       pool: { minIdle: 1 },
       routing: { probe: { intervalMs: 100, timeoutMs: 500 }, outlier: { baseEjectionMs: 200, maxEjectionMs: 400 } },
@@ -121,6 +120,7 @@ describe('a whole region down and back', () => {
     const run = (tag: string, n: number) => burst(n, (i) => exchange(b, { path: '/', timeoutMs: 2000, headers: { 'x-id': `${tag}-${i}` } }));
 
     expect(await run('up', 10)).toEqual({ succeeded: 10, failed: {} });
+    expect(idsSeen(sa.requests).size).toBe(10);
     // testkit: set({ mode: 'refuse' }) resolves only once the proxy's live connections are
     // gone (it awaits server.close()), so cut them before awaiting it.
     const refusing = pa.set({ mode: 'refuse' });
@@ -131,7 +131,8 @@ describe('a whole region down and back', () => {
 
     await pa.set({ mode: 'pass' });
     let back = 0;
-    for (let round = 0; round < 40 && back === 0; round++) {
+    const deadline = Date.now() + 10_000;
+    for (let round = 0; Date.now() < deadline && back === 0; round++) {
       const before = sa.requests.length;
       expect(await run(`back${round}`, 4)).toEqual({ succeeded: 4, failed: {} });
       back = sa.requests.length - before;
