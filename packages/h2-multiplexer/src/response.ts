@@ -60,7 +60,7 @@ export class ResponseBody extends Readable {
   #timer: DeadlineNode<ResponseBody> | undefined;
   #ended = false;
   #settled = false;
-  /** Set by `discard()`: past this many received bytes the stream is reset rather than drained. */
+  /** Set by `discard()`: chunks are dropped from then on, and past this many received bytes the stream is reset rather than drained. */
   #dumpLimit: number | undefined;
 
   /**
@@ -104,7 +104,10 @@ export class ResponseBody extends Readable {
     }
     body.#ended = true;
     body.#stopTimer();
-    body.push(null);
+    // A discarded body is done here: destroying it (nothing to reset, the stream ended) is
+    // cheaper than flowing the dropped chunks through to 'end'.
+    if (body.#dumpLimit !== undefined) body.destroy();
+    else body.push(null);
   }
 
   static #onSourceClose(this: ClientHttp2Stream): void {
@@ -130,8 +133,13 @@ export class ResponseBody extends Readable {
       this.destroy();
       return released;
     }
+    if (this.#ended) {
+      this.destroy();
+      return released;
+    }
+    // From here chunks are counted and dropped, not pushed; the stream must flow to drain.
     this.#dumpLimit = this.#received + drainLimitBytes;
-    this.resume();
+    this.#source.resume();
     return released;
   }
 
@@ -170,6 +178,7 @@ export class ResponseBody extends Readable {
       );
       return;
     }
+    if (this.#dumpLimit !== undefined) return;
     if (!this.push(chunk)) this.#source.pause();
   }
 
