@@ -169,11 +169,10 @@ describe('HTTP/1.1 faults through the facade', () => {
     const b = await berth(s.origin, { resilience: { retry: { maxAttempts: 1 }, breaker: false } });
     const tally = await burst(8, (i) =>
       exchange(b, {
-        method: i < 4 ? 'GET' : 'POST',
         path: '/x',
-        body: i < 4 ? undefined : 'payload',
         headers: { 'x-id': String(i), ...behaviourHeader({ resetBeforeResponse: true }) },
-      } as never),
+        ...(i < 4 ? { method: 'GET' } : { method: 'POST', body: 'payload' }),
+      }),
     );
     expect(tally.failed).toEqual({ ERR_BERTH_UPSTREAM_RESET: 8 });
     const seen = idsSeen(s.requests);
