@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -556,5 +557,27 @@ describe('dump()', () => {
     const declared = await m.request({ path: '/', headers: behave({ bodyBytes: 1000, headers: { 'content-length': String(4 * 1024 * 1024) } }) });
     await declared.dump();
     expect(m.stats()).toMatchObject({ activeStreams: 0, inFlight: 0 });
+  });
+});
+
+describe('async context', () => {
+  it('publishes berth:request:start of every queued request in its own caller\'s async context, not the one that freed the slot', async () => {
+    const s = await server({ maxConcurrentStreams: 1, behaviour: { delayMs: 30 } });
+    const m = await mux(s, { maxSessions: 1 });
+    const als = new AsyncLocalStorage<number>();
+    const seen: { path: string; store: number | undefined }[] = [];
+    const onStart = (message: unknown) => {
+      seen.push({ path: (message as RequestStartMessage).path, store: als.getStore() });
+    };
+    diagnostics.subscribe(REQUEST_CHANNELS.start, onStart);
+    try {
+      // A cold session: all five wait in the queue, then go out one at a time as each stream closes.
+      const responses = await Promise.all([0, 1, 2, 3, 4].map((i) => als.run(i, () => m.request({ path: `/r${i}` }))));
+      await Promise.all(responses.map((r) => r.dump()));
+    } finally {
+      diagnostics.unsubscribe(REQUEST_CHANNELS.start, onStart);
+    }
+    expect(seen).toHaveLength(5);
+    expect(seen.map(({ path, store }) => `${path}=${store}`).sort()).toEqual(['/r0=0', '/r1=1', '/r2=2', '/r3=3', '/r4=4']);
   });
 });

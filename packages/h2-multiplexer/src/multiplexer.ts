@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import http2 from 'node:http2';
 import type { ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { Readable, pipeline } from 'node:stream';
@@ -103,6 +104,12 @@ interface Pending {
   queuedMs: number;
   deadline: TimerHandle | undefined;
   removeAbortListener: (() => void) | undefined;
+  /**
+   * The caller's async context, captured only when the request has to wait: `#pump` runs in
+   * whichever context freed the slot, so without it AsyncLocalStorage (and OpenTelemetry's
+   * parent span) would see another request's context at `berth:request:start`.
+   */
+  scope: AsyncResource | undefined;
 }
 
 type MultiplexerState =
@@ -250,6 +257,7 @@ export class H2Multiplexer implements Transport {
         queuedMs: 0,
         deadline: undefined,
         removeAbortListener: undefined,
+        scope: undefined,
       };
       this.#requests += 1;
       const timeoutMs = options.timeoutMs ?? this.#o.requestTimeoutMs;
@@ -353,6 +361,8 @@ export class H2Multiplexer implements Transport {
         return;
       }
     }
+    // One resource per waiting request (kept across its retries); the fast path above needs none.
+    p.scope ??= new AsyncResource('berth:h2-request');
     const entry = front ? this.#queue.unshift(p, p.urgency) : this.#queue.push(p, p.urgency);
     const phase: Phase = { t: 'queued', entry, since: this.#o.clock.now(), timer: undefined };
     p.phase = phase;
@@ -387,7 +397,10 @@ export class H2Multiplexer implements Transport {
           if (session === undefined) break;
           const p = this.#queue.shift();
           if (p === undefined) break;
-          this.#start(p, session);
+          // Publishing berth:request:start and opening the stream (whose events then settle the
+          // caller) happen in the caller's context, not the one that triggered this pump.
+          if (p.scope === undefined) this.#start(p, session);
+          else p.scope.runInAsyncScope(this.#start, this, p, session);
         }
       } while (this.#pumpAgain);
     } finally {
