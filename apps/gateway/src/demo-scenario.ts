@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBerth } from 'berth';
-import type { Berth, BerthStats, WsChannel, WsPool } from 'berth';
+import type { Berth, BerthChannel, BerthStats, BerthWebSocket } from 'berth';
 import { testPki } from '@berth/testkit';
 import { LoadGenerator, quantile, startDemoWorld } from './demo-world.js';
 import type { DemoWorld, LoadLevel } from './demo-world.js';
@@ -76,7 +76,7 @@ function poolText(stats: BerthStats['regions'][string]): string {
   return `${t.size}/${t.target ?? '?'}/${t.idle ?? 0}/${t.pending ?? 0}`;
 }
 
-function table(elapsedS: number, berth: Berth, load: LoadGenerator, ws: WsPool | undefined, wsCounts: { sent: number; received: number }): string {
+function table(elapsedS: number, berth: Berth, load: LoadGenerator, ws: BerthWebSocket | undefined, wsCounts: { sent: number; received: number }): string {
   const stats = berth.stats();
   const results = load.results();
   const lines = [
@@ -103,13 +103,13 @@ function table(elapsedS: number, berth: Berth, load: LoadGenerator, ws: WsPool |
 
 /** Sends `count` numbered messages on one channel, cutting the socket part-way; returns what arrived. */
 async function wsStream(
-  pool: WsPool,
+  pool: BerthWebSocket,
   cut: () => void,
   count: number,
   spanMs: number,
   counts: { sent: number; received: number },
 ): Promise<{ sent: number; received: number; lost: number }> {
-  const channel: WsChannel = pool.channel('numbers');
+  const channel: BerthChannel = pool.channel('numbers');
   const seen = new Set<number>();
   const reading = (async () => {
     for await (const message of channel) {
@@ -165,7 +165,7 @@ export async function runDemo(durationS: number, print: (line: string) => void =
   });
   const load = new LoadGenerator(gateway.url, `/${UPSTREAM}/item`);
   const wsCounts = { sent: 0, received: 0 };
-  let ws: WsPool | undefined;
+  let ws: BerthWebSocket | undefined;
   const started = performance.now();
   let ticker: NodeJS.Timeout | undefined;
   try {

@@ -183,3 +183,43 @@ describe('websocket()', () => {
     expect(pool.state()).toBe('closed');
   });
 });
+
+describe('websocket() across regions', () => {
+  it('moves to the next region when its region is ejected, and its channels move with it', async () => {
+    const [wsA, wsB] = await Promise.all([startWsServer(), startWsServer()]);
+    cleanups.push(() => wsA.close(), () => wsB.close());
+    const pA = await startFaultProxy({ host: '127.0.0.1', port: wsA.port }, { latencyMs: 2 });
+    const pB = await startFaultProxy({ host: '127.0.0.1', port: wsB.port }, { latencyMs: 30 });
+    cleanups.push(() => pA.close(), () => pB.close());
+    const berth = client({
+      regions: { a: { origin: `https://127.0.0.1:${pA.port}` }, b: { origin: `https://127.0.0.1:${pB.port}` } },
+      protocol: 'h1',
+      tls: await tls(),
+      scaling: false,
+      pool: { minIdle: 0 },
+      routing: { probe: { intervalMs: 100, timeoutMs: 500 } },
+    });
+    for (let i = 0; i < 10; i++) await (await berth.request({ path: '/' })).dump();
+    const socket = berth.websocket('/ws', { pingIntervalMs: 0 });
+    expect(socket.region).toBe('a');
+    await socket.ready();
+    const channel = socket.channel('numbers');
+    await channel.send(1);
+    await wsA.waitForMessages((r) => r.some((m) => m.data.includes('numbers') && m.data.includes('1')));
+
+    await pA.set({ mode: 'reset' });
+    pA.cutAll();
+    // Requests fail over to b while a collects failures until outlier detection ejects it.
+    const deadline = Date.now() + 10_000;
+    while (socket.region === 'a' && Date.now() < deadline) {
+      await (await berth.request({ path: '/' })).dump();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(socket.region).toBe('b');
+    expect(socket.stats()).toMatchObject({ region: 'b', regionMoves: 1 });
+    await channel.send(2);
+    await wsB.waitForMessages((r) => r.some((m) => m.data.includes('numbers') && m.data.includes('2')));
+    await berth.close();
+    expect(socket.state()).toBe('closed');
+  });
+});

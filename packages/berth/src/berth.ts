@@ -1,7 +1,9 @@
-import { BerthError } from '@berth/core-types';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { BerthError, GEO_CHANNELS } from '@berth/core-types';
 import type {
   CloseOptions,
   ConnectionInfo,
+  GeoEjectedMessage,
   Protocol,
   RequestOptions,
   ResponseData,
@@ -23,6 +25,7 @@ import { createWsPool } from '@berth/ws-pool';
 import type { WsPool, WsPoolOptions } from '@berth/ws-pool';
 import type { ResolvedConfig, ResolvedRegion } from './options.js';
 import { RegionTransport } from './region-transport.js';
+import { BerthWebSocket } from './websocket.js';
 import { sharedCollector, sharedTracer } from './shared-observers.js';
 import type { BackendFactory, RegionBackend, RegionTransportStats } from './region-transport.js';
 
@@ -86,7 +89,7 @@ export class Berth {
   readonly #topStats: (() => ResilienceStats) | undefined;
   readonly #metrics: MetricsCollector | undefined;
   readonly #tracer: RequestTracer | undefined;
-  readonly #sockets = new Set<WsPool>();
+  readonly #sockets = new Set<BerthWebSocket>();
   #state: 'ready' | 'closing' | 'closed' = 'ready';
   #closed: Promise<void> | undefined;
 
@@ -236,37 +239,64 @@ export class Berth {
   }
 
   /**
-   * Opens a WebSocket pool to `path` on the best region (the router's current choice), over
-   * the shared TLS configuration. The caller owns it; `close()` of the client closes it too.
+   * Opens a WebSocket pool to `path` on the router's current region, over the shared TLS
+   * configuration. When that region is ejected, the pool moves (make-before-break, channels
+   * included) to the router's next choice. The client closes it on `close()`.
    */
-  websocket(path: string, options: Omit<WsPoolOptions, 'tls'> = {}): WsPool {
+  websocket(path: string, options: Omit<WsPoolOptions, 'tls'> = {}): BerthWebSocket {
     if (this.#state !== 'ready') throw new BerthError('ERR_BERTH_CLOSED', `berth client ${this.name} is closed`);
     if (!path.startsWith('/')) {
       throw new BerthError('ERR_BERTH_INVALID_REQUEST', `websocket path must start with "/", received ${JSON.stringify(path)}`);
     }
     const regionName = this.#router.currentRegion() ?? this.#o.regions[0]?.name;
-    const region = regionName === undefined ? undefined : this.#regions.get(regionName);
-    if (region === undefined) throw new BerthError('ERR_BERTH_REGION_UNAVAILABLE', `no region for websocket ${path}`);
-    const url = new URL(path, region.resolved.origin);
-    url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-    const pool = createWsPool(url, {
-      name: `${this.name}/${region.resolved.name}${path}`,
-      region: region.resolved.name,
-      allowCleartext: this.#o.allowCleartext,
-      clock: this.#o.clock,
-      random: this.#o.random,
-      logger: this.#o.logger,
-      ...this.#o.config.ws,
-      ...options,
-      tls: this.#tls,
-    });
-    this.#sockets.add(pool);
-    const close = pool.close.bind(pool);
-    pool.close = () => {
-      this.#sockets.delete(pool);
+    if (regionName === undefined || !this.#regions.has(regionName)) {
+      throw new BerthError('ERR_BERTH_REGION_UNAVAILABLE', `no region for websocket ${path}`);
+    }
+    const open = (name: string): WsPool => {
+      const region = this.#regions.get(name);
+      if (region === undefined) throw new BerthError('ERR_BERTH_INTERNAL', `unknown region ${name}`);
+      const url = new URL(path, region.resolved.origin);
+      url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+      return createWsPool(url, {
+        name: `${this.name}/${name}${path}`,
+        region: name,
+        allowCleartext: this.#o.allowCleartext,
+        clock: this.#o.clock,
+        random: this.#o.random,
+        logger: this.#o.logger,
+        ...this.#o.config.ws,
+        ...options,
+        tls: this.#tls,
+      });
+    };
+    const socket = new BerthWebSocket(path, regionName, open, this.#o.logger);
+    this.#sockets.add(socket);
+    if (this.#sockets.size === 1) subscribe(GEO_CHANNELS.ejected, this.#onEjected);
+    const close = socket.close.bind(socket);
+    socket.close = () => {
+      this.#forget(socket);
       return close();
     };
-    return pool;
+    return socket;
+  }
+
+  // Moves the WebSockets of an ejected region to the router's next choice.
+  readonly #onEjected = (message: unknown): void => {
+    const ejected = message as GeoEjectedMessage;
+    if (ejected.component.name !== this.name) return;
+    for (const socket of this.#sockets) {
+      if (socket.region !== ejected.regionName) continue;
+      const stats = this.#router.stats();
+      const next =
+        [this.#router.currentRegion(), ...Object.keys(stats.regions)].find(
+          (name) => name !== undefined && name !== ejected.regionName && stats.regions[name]?.health === 'healthy',
+        ) ?? undefined;
+      if (next !== undefined) void socket.moveTo(next).catch(() => undefined);
+    }
+  };
+
+  #forget(socket: BerthWebSocket): void {
+    if (this.#sockets.delete(socket) && this.#sockets.size === 0) unsubscribe(GEO_CHANNELS.ejected, this.#onEjected);
   }
 
   /** One synchronous snapshot of everything. */

@@ -11,6 +11,8 @@ export type { BerthStats, RegionStatsNode } from './berth.js';
 export { DEFAULT_REGION } from './options.js';
 export type { BerthConfig, BerthResilienceOptions, ProtocolChoice, RegionOptions } from './options.js';
 export type { RegionTransportStats } from './region-transport.js';
+export { BerthChannel, BerthWebSocket } from './websocket.js';
+export type { BerthWebSocketStats } from './websocket.js';
 
 // The contracts users meet through the facade.
 export { BerthError, ConfigError, ERROR_CODES, isBerthError } from '@berth/core-types';
@@ -29,7 +31,7 @@ export type {
 export type { TlsConfig, TlsConfigOptions } from '@berth/tls-config';
 export type { HttpsPoolOptions } from '@berth/https-pool';
 export type { H2MultiplexerOptions } from '@berth/h2-multiplexer';
-export type { WsChannel, WsPool, WsPoolOptions } from '@berth/ws-pool';
+export type { WsChannel, WsChannelOptions, WsPool, WsPoolOptions, WsSendOptions, WsSendResult } from '@berth/ws-pool';
 export type { GeoRouterOptions, GeoRouterStats } from '@berth/geo-router';
 export type { ScalerOptions } from '@berth/adaptive-scaler';
 export type { CollectMetricsOptions, MetricsCollector, TraceRequestsOptions } from '@berth/metrics';

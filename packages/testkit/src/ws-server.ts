@@ -69,7 +69,9 @@ export async function startWsServer(options: TestWsServerOptions = {}): Promise<
   const useTls = options.tls ?? true;
   const pki = await testPki();
   const cert = options.cert ?? pki.server;
-  const httpServer = useTls ? https.createServer({ cert: cert.cert, key: cert.key }) : http.createServer();
+  // Plain HTTP requests (health probes of a router) get `200 ok`; upgrades go to the ws server.
+  const answer = (_req: IncomingMessage, res: http.ServerResponse) => res.end('ok');
+  const httpServer = useTls ? https.createServer({ cert: cert.cert, key: cert.key }, answer) : http.createServer(answer);
   const tcpSockets = new Set<Socket>();
   const received: ReceivedMessage[] = [];
   const handshakes: IncomingMessage['headers'][] = [];
