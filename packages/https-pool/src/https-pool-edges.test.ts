@@ -1,42 +1,10 @@
-import diagnostics from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HTTPS_POOL_CHANNELS, REQUEST_CHANNELS, isBerthError } from '@berth/core-types';
 import type { ConnectErrorMessage, RequestEndMessage, ValidationMessage } from '@berth/core-types';
-import { createTestConnector, startFaultProxy, startHttpServer, testPki } from '@berth/testkit';
-import type { TestServer } from '@berth/testkit';
+import { createTestConnector, startFaultProxy, testPki } from '@berth/testkit';
 import { createHttpsPool } from './https-pool.js';
-import type { HttpsPool } from './https-pool.js';
-import type { HttpsPoolOptions } from './options.js';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function server(options: Parameters<typeof startHttpServer>[0] = {}): Promise<TestServer> {
-  const s = await startHttpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function pool(origin: string, options: HttpsPoolOptions = {}): Promise<HttpsPool> {
-  const connector = createTestConnector({ ca: (await testPki()).ca.cert });
-  const p = createHttpsPool(origin, { tls: connector, minIdle: 0, ...options });
-  cleanups.push(() => p.close());
-  return p;
-}
-
-function subscribe<T>(channel: string): T[] {
-  const messages: T[] = [];
-  const fn = (m: unknown) => messages.push(m as T);
-  diagnostics.subscribe(channel, fn);
-  cleanups.push(() => {
-    diagnostics.unsubscribe(channel, fn);
-    return Promise.resolve();
-  });
-  return messages;
-}
+import { cleanups, pool, server, subscribe } from '../test/fixtures.js';
 
 describe('connection retirement', () => {
   it('does not reuse a connection the server answered with Connection: close', async () => {

@@ -1,42 +1,10 @@
-import diagnostics from 'node:diagnostics_channel';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HTTPS_POOL_CHANNELS, isBerthError } from '@berth/core-types';
 import type { PoolGaugesMessage } from '@berth/core-types';
-import { createTestConnector, startFaultProxy, startHttpServer, testPki } from '@berth/testkit';
-import type { TestServer } from '@berth/testkit';
-import { createHttpsPool } from './https-pool.js';
-import type { HttpsPool } from './https-pool.js';
+import { startFaultProxy } from '@berth/testkit';
 import { LatencyWindow } from './latency-window.js';
 import type { HttpsPoolOptions } from './options.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function server(options: Parameters<typeof startHttpServer>[0] = {}): Promise<TestServer> {
-  const s = await startHttpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function pool(origin: string, options: HttpsPoolOptions = {}): Promise<HttpsPool> {
-  const connector = createTestConnector({ ca: (await testPki()).ca.cert });
-  const p = createHttpsPool(origin, { tls: connector, minIdle: 0, ...options });
-  cleanups.push(() => p.close());
-  return p;
-}
-
-function subscribe<T>(channel: string): T[] {
-  const seen: T[] = [];
-  const listener = (message: unknown) => seen.push(message as T);
-  diagnostics.subscribe(channel, listener);
-  cleanups.push(() => {
-    diagnostics.unsubscribe(channel, listener);
-  });
-  return seen;
-}
+import { cleanups, pool, server, subscribe } from '../test/fixtures.js';
 
 describe('https-pool hot path', () => {
   it('arms no timer for an acquire or a request that finds an idle connection', async () => {

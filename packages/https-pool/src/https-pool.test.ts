@@ -1,30 +1,9 @@
 import diagnostics from 'node:diagnostics_channel';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HTTPS_POOL_CHANNELS, REQUEST_CHANNELS, isBerthError } from '@berth/core-types';
 import type { RequestStartMessage } from '@berth/core-types';
-import { createTestConnector, startHttpServer, testPki } from '@berth/testkit';
-import type { TestServer } from '@berth/testkit';
 import { createHttpsPool } from './https-pool.js';
-import type { HttpsPool } from './https-pool.js';
-import type { HttpsPoolOptions } from './options.js';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function server(options: Parameters<typeof startHttpServer>[0] = {}): Promise<TestServer> {
-  const s = await startHttpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function pool(origin: string, options: HttpsPoolOptions = {}): Promise<HttpsPool> {
-  const connector = createTestConnector({ ca: (await testPki()).ca.cert });
-  const p = createHttpsPool(origin, { tls: connector, minIdle: 0, ...options });
-  cleanups.push(() => p.close());
-  return p;
-}
+import { pool, server } from '../test/fixtures.js';
 
 describe('https-pool requests', () => {
   it('sends a GET over verified TLS and reuses the keep-alive connection for the next one', async () => {
