@@ -21,6 +21,8 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '8' },
     'sample-seconds': { type: 'string', default: '5' },
+    // Turns metrics and tracing off, to tell their memory from the pools'.
+    'no-observability': { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
@@ -60,8 +62,8 @@ const berth = createBerth({
   tls: { ca: pki.ca.cert, useSystemRoots: false },
   routing: { strategy: 'p2c', probe: { intervalMs: 1000 }, outlier: { baseEjectionMs: 1000, maxEjectionMs: 5000 } },
   resilience: { breaker: { openMs: 1000, maxOpenMs: 5000 } },
-  metrics: true,
-  tracing: true,
+  metrics: !values['no-observability'],
+  tracing: !values['no-observability'],
 });
 // The WebSocket endpoint is its own server, so the pool is built here over the facade's TlsConfig.
 const socket = createWsPool(`wss://localhost:${ws.port}/`, { tls: berth.tls, size: 2, pingIntervalMs: 1000, backoffBaseMs: 50, backoffCapMs: 500 });
@@ -150,7 +152,7 @@ const samples: Sample[] = [];
 const started = performance.now();
 const MB = 1024 * 1024;
 const work = [...Array.from({ length: concurrency }, (_, i) => worker(i)), wsSender(), faultLoop()];
-console.log(`soak: ${minutes} min, ${concurrency} HTTP workers + 1 ws sender, a fault every 5 s${gc === undefined ? ' (no --expose-gc: heap sampled without a forced GC)' : ''}`);
+console.log(`soak: ${minutes} min, ${concurrency} HTTP workers + 1 ws sender, a fault every 5 s, metrics and tracing ${values['no-observability'] ? 'off' : 'on'}${gc === undefined ? ' (no --expose-gc: heap sampled without a forced GC)' : ''}`);
 console.log('minute  heapMB  rssMB  requests');
 while (performance.now() - started < minutes * 60_000) {
   await sleep(sampleMs);
