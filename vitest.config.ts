@@ -8,6 +8,7 @@ import type { TestProjectInlineConfiguration } from 'vitest/config';
 const roots = [
   ...['packages', 'apps'].flatMap((dir) => readdirSync(dir).map((name) => join(dir, name))),
   'benches',
+  'reliability',
 ].filter((dir) => existsSync(join(dir, 'package.json')));
 
 const projects: TestProjectInlineConfiguration[] = roots.map((root) => ({

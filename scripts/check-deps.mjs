@@ -8,8 +8,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The facade, and the cross-package reliability suite (tests only, never published).
-const COMBINERS = new Set(['berth', '@berth/reliability']);
+const COMBINERS = new Set(['berth']);
 const CORE = '@berth/core-types';
 const TESTKIT = '@berth/testkit';
 
@@ -73,7 +72,10 @@ export function checkDependencies(root) {
   const workspace = [
     ...listDirs(join(root, 'packages')).map((dir) => ({ dir, functional: true })),
     ...listDirs(join(root, 'apps')).map((dir) => ({ dir, functional: false })),
-    ...(existsSync(join(root, 'benches', 'package.json')) ? [{ dir: join(root, 'benches'), functional: false }] : []),
+    // benches/ and the cross-package reliability suite combine packages, like apps/.
+    ...['benches', 'reliability']
+      .filter((dir) => existsSync(join(root, dir, 'package.json')))
+      .map((dir) => ({ dir: join(root, dir), functional: false })),
   ].map((entry) => ({ ...entry, pkg: JSON.parse(readFileSync(join(entry.dir, 'package.json'), 'utf8')) }));
 
   const names = new Set(workspace.map((entry) => entry.pkg.name));

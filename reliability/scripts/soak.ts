@@ -4,7 +4,7 @@
  * WebSocket cut), sampling heap and RSS. Prints the samples and the heap slope after warm-up
  * (least squares over post-GC heap samples), so a leak shows as a positive slope.
  *
- *   npx tsx --conditions=@berth/source packages/reliability/scripts/soak.ts --minutes 3
+ *   npx tsx --conditions=@berth/source reliability/scripts/soak.ts --minutes 3
  *
  * Not run in CI. Add `--expose-gc` (NODE_OPTIONS) for steadier samples.
  */
