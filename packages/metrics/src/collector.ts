@@ -135,7 +135,17 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
   const wsSockets = new WeakMap<IdentityLabels, Map<string, WsSocket>>();
   // Requests and the two gauge messages that come with every request (pool gauges, h2 stream
   // slots) resolve their series once per component instead of once per value.
-  const requestSeries = perIdentity((labels) => ({ inFlight: m.requests_in_flight.labels(labels), totals: [] as (CounterSeries | undefined)[] }));
+  const requestSeries = perIdentity((labels) => ({
+    inFlight: m.requests_in_flight.labels(labels),
+    totals: [] as (CounterSeries | undefined)[],
+    duration: m.request_duration_seconds.labels(labels, { protocol: 'http/1.1' }),
+    h2Duration: m.request_duration_seconds.labels(labels, { protocol: 'h2' }),
+  }));
+  // Acquisitions come once per request too: by outcome, resolved on first use.
+  const acquireSeries = perIdentity((labels) => ({
+    totals: new Map<string, CounterSeries>(),
+    wait: m.acquire_wait_seconds.labels(labels),
+  }));
   const poolGauges = perIdentity((labels) => ({
     idle: m.connections.labels(labels, { state: 'idle' }),
     busy: m.connections.labels(labels, { state: 'busy' }),
@@ -169,10 +179,9 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
         r.totals[slot] = total;
       }
       total.inc();
+      const duration = e.protocol === 'h2' ? r.h2Duration : r.duration;
       const trace = exemplars ? sampledTraceOf(e.start.headers[TRACEPARENT]) : undefined;
-      m.request_duration_seconds
-        .labels(labels, { protocol: e.protocol })
-        .observe(ms(e.timings.totalMs), trace && { traceId: trace.traceId, spanId: trace.spanId, timestampMs: clock.wallNow() });
+      duration.observe(ms(e.timings.totalMs), trace && { traceId: trace.traceId, spanId: trace.spanId, timestampMs: clock.wallNow() });
       if (e.error !== undefined) m.request_errors_total.labels(labels, { code: e.error.code }).inc();
     },
 
@@ -188,10 +197,16 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
     },
     [HTTPS_POOL_CHANNELS.acquire]: (e: AcquireMessage) => {
       const labels = id(e);
-      m.acquire_total.labels(labels, { outcome: e.outcome }).inc();
+      const a = acquireSeries(labels);
+      let total = a.totals.get(e.outcome);
+      if (total === undefined) {
+        total = m.acquire_total.labels(labels, { outcome: e.outcome });
+        a.totals.set(e.outcome, total);
+      }
+      total.inc();
       // bb8's get_wait_time counts only acquisitions that got a connection; timeouts would
       // pile up at the deadline and hide the real wait distribution.
-      if (e.outcome === 'direct' || e.outcome === 'waited') m.acquire_wait_seconds.labels(labels).observe(ms(e.waitMs));
+      if (e.outcome === 'direct' || e.outcome === 'waited') a.wait.observe(ms(e.waitMs));
     },
     [HTTPS_POOL_CHANNELS.validation]: (e: ValidationMessage) =>
       m.validations_total.labels(id(e), { outcome: e.ok ? 'ok' : 'failed' }).inc(),

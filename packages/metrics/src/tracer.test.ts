@@ -358,6 +358,34 @@ describe('traceRequests', () => {
     expect(child.headers).toEqual({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
   });
 
+  it('with no SDK registered still hands the upstream context to a propagator, and leaves no span behind for an SDK registered later', () => {
+    context.setGlobalContextManager(new AlsContextManager());
+    const custom: TextMapPropagator = {
+      inject: (ctx, carrier, setter) => setter.set(carrier, 'x-trace', trace.getSpanContext(ctx)?.spanId ?? 'none'),
+      extract: (ctx) => ctx,
+      fields: () => ['x-trace'],
+    };
+    tracing = traceRequests({ propagator: custom });
+    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
+    const child = startMessage({ headers: {} });
+    context.with(upstream, () => publish(REQUEST_CHANNELS.start, child));
+    const lone = startMessage({ headers: {} });
+    publish(REQUEST_CHANNELS.start, lone);
+    expect(child.headers).toEqual({ 'x-trace': 'b7ad6b7169203331' });
+    expect(lone.headers).toEqual({ 'x-trace': '0000000000000000' });
+
+    const exporter = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    publish(REQUEST_CHANNELS.end, endMessage(child));
+    tracing.stop();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
   it('follows a global provider registered after tracing started', () => {
     tracing = traceRequests();
     const exporter = new InMemorySpanExporter();

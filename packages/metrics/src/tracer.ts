@@ -10,8 +10,8 @@ import type {
   RetryMessage,
   TlsHandshakeInfo,
 } from '@berth/core-types';
-import { context, defaultTextMapSetter, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import { context, defaultTextMapSetter, INVALID_SPAN_CONTEXT, isSpanContextValid, propagation, ProxyTracerProvider, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { resolveTraceOptions } from './options.js';
 import type { ResolvedTraceOptions, TraceRequestsOptions } from './options.js';
 import { redactQuery, REDACTED } from './redact.js';
@@ -61,15 +61,16 @@ interface OriginParts {
  * `berth.h2_retry` on the span active where those events are published (the caller's span
  * around the logical request), since they carry no request id to pair them with an attempt.
  *
- * With no SDK registered the global tracer is a no-op: spans are non-recording, the end-of-attempt
- * attributes and events are skipped, and a parent context received from upstream is still propagated.
+ * With no SDK registered the global tracer is a no-op: no span is started at all (it could only be
+ * non-recording, so attributes, events and times would be dropped unread), and a parent context
+ * received from upstream is still propagated.
  *
  * @throws ConfigError `ERR_BERTH_CONFIG` for invalid options.
  */
 export function traceRequests(options?: TraceRequestsOptions): RequestTracer {
   const resolved = resolveTraceOptions(options);
-  const tracer = (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(TRACER_NAME);
-  const attempts = new AttemptSpans(tracer, resolved);
+  const provider = resolved.tracerProvider ?? trace.getTracerProvider();
+  const attempts = new AttemptSpans(provider, resolved);
   const unsubscribe = subscribeAll(attempts.handlers(), resolved.logger, 'tracing');
   let stopped = false;
   return {
@@ -87,15 +88,29 @@ export function traceRequests(options?: TraceRequestsOptions): RequestTracer {
 const TIME_ORIGIN = performance.timeOrigin;
 const wallNow = (): number => TIME_ORIGIN + performance.now();
 
+// The API's no-op provider (what a ProxyTracerProvider with no SDK behind it delegates to): not
+// exported by name, but a fresh proxy hands out the same singleton.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether `provider` makes only non-recording spans right now. Checked per attempt, not once: an
+ * SDK registered after traceRequests() sets the global proxy's delegate, and spans record from then on.
+ */
+function isNoopProvider(provider: TracerProvider): boolean {
+  return provider instanceof ProxyTracerProvider ? provider.getDelegate() === NOOP_PROVIDER : provider === NOOP_PROVIDER;
+}
+
 class AttemptSpans {
+  readonly #provider: TracerProvider;
   readonly #tracer: Tracer;
   readonly #options: ResolvedTraceOptions;
   readonly #spans = new Map<RequestStartMessage, OpenAttempt>();
   readonly #tls = new Map<string, TlsHandshakeInfo>();
   readonly #origins = new Map<string, OriginParts>();
 
-  constructor(tracer: Tracer, options: ResolvedTraceOptions) {
-    this.#tracer = tracer;
+  constructor(provider: TracerProvider, options: ResolvedTraceOptions) {
+    this.#provider = provider;
+    this.#tracer = provider.getTracer(TRACER_NAME);
     this.#options = options;
   }
 
@@ -124,6 +139,10 @@ class AttemptSpans {
 
   #start(e: RequestStartMessage): void {
     const parent = context.active();
+    if (isNoopProvider(this.#provider)) {
+      this.#propagateOnly(parent, e);
+      return;
+    }
     const upper = e.method.toUpperCase();
     const method = KNOWN_METHODS.has(upper) ? upper : '_OTHER';
     const origin = this.#origin(e.origin);
@@ -150,6 +169,25 @@ class AttemptSpans {
     else injectTraceContext(span.spanContext(), e.headers);
     if (this.#spans.size >= MAX_IN_FLIGHT) this.#orphanOldest();
     this.#spans.set(e, { span, at });
+  }
+
+  /**
+   * No SDK: the span would be non-recording, carrying the parent's span context when there is a
+   * valid one (the API's NoopTracer), so its attributes, times and end would be dropped unread.
+   * Only propagation is left to do: the OTel spec has a non-recording span propagate its context
+   * (Tracing API, "Behavior of the API in the absence of an installed SDK"); with no valid parent
+   * there is nothing to inject unless a propagator (e.g. baggage) has its own fields.
+   */
+  #propagateOnly(parent: Context, e: RequestStartMessage): void {
+    const propagator = this.#options.propagator ?? (propagation.fields().length > 0 ? propagation : undefined);
+    const spanContext = trace.getSpanContext(parent);
+    const valid = spanContext !== undefined && isSpanContextValid(spanContext);
+    if (propagator !== undefined) {
+      // What the propagator would have seen on the NoopTracer's span: the parent's context, or the invalid one.
+      propagator.inject(valid ? parent : trace.setSpan(parent, trace.wrapSpanContext(INVALID_SPAN_CONTEXT)), e.headers, defaultTextMapSetter);
+    } else if (valid) {
+      injectTraceContext(spanContext, e.headers);
+    }
   }
 
   #orphanOldest(): void {
