@@ -249,12 +249,9 @@ describe('random options objects: valid ones construct, invalid ones throw ERR_B
     expect(tally.valid).toBeGreaterThan(20);
   });
 
-  // BUG (berth facade): the `resilience` section check calls createRetryPolicy(r.retry) and
-  // the other policy factories one by one, and collectProblems re-homes their problems under
-  // `resilience.` alone: an invalid `resilience.retry.maxAttempts` is reported as
-  // `resilience.maxAttempts`, and a bad breaker is not reported at all while retry is bad too
-  // (the first throw wins), against "every problem at once, by its option path".
-  it.fails('createBerth names invalid resilience options by their full path, every policy at once', () => {
+  // Was a bug: every policy's problems landed under `resilience.` alone, and the first bad
+  // policy hid the others.
+  it('createBerth names invalid resilience options by their full path, every policy at once', () => {
     let error: unknown;
     try {
       createBerth({

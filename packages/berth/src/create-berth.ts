@@ -30,7 +30,7 @@ const SECTION_CHECKS: Readonly<Record<string, SectionCheck>> = {
   },
   pool: (config, region) => {
     if (region === undefined) return;
-    const pool = resolveHttpsPoolOptions(region.origin, { ...config.pool, allowCleartext: config.allowCleartext ?? false });
+    const pool = resolveHttpsPoolOptions(region.origin, { ...config.pool, allowCleartext: config.allowCleartext === true });
     if (config.scaling !== undefined && config.scaling !== false) {
       // The scaler's bounds must fit the pool's (they are checked together).
       resolveScalerOptions(config.scaling, { min: pool.minConnections, max: pool.maxConnections });
@@ -38,13 +38,13 @@ const SECTION_CHECKS: Readonly<Record<string, SectionCheck>> = {
   },
   http2: (config, region) => {
     if (region === undefined || config.http2 === undefined) return;
-    resolveH2MultiplexerOptions(region.origin, { ...config.http2, allowCleartext: config.allowCleartext ?? false });
+    resolveH2MultiplexerOptions(region.origin, { ...config.http2, allowCleartext: config.allowCleartext === true });
   },
   ws: (config, region) => {
     if (region === undefined || config.ws === undefined) return;
     const url = new URL(region.origin);
     url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
-    resolveWsPoolOptions(url, { ...config.ws, allowCleartext: config.allowCleartext ?? false });
+    resolveWsPoolOptions(url, { ...config.ws, allowCleartext: config.allowCleartext === true });
   },
   routing: (config) => {
     if (config.routing === undefined) return;
@@ -54,13 +54,23 @@ const SECTION_CHECKS: Readonly<Record<string, SectionCheck>> = {
       regions: Object.fromEntries(names.map((name) => [name, { transport: VALIDATION_ONLY }])),
     });
   },
-  resilience: (config) => {
+  // One entry per policy, so each problem carries its full path (`resilience.retry.maxAttempts`)
+  // and a bad breaker is reported even when the retry options are bad too.
+  'resilience.retry': (config) => {
     const r = config.resilience;
-    if (r === undefined || r === false) return;
-    if (r.retry !== undefined && r.retry !== false) createRetryPolicy(r.retry);
-    if (r.breaker !== undefined && r.breaker !== false) createCircuitBreaker(r.breaker);
-    if (r.limiter !== undefined && r.limiter !== false) createRateLimiter(r.limiter);
-    if (r.bulkhead !== undefined && r.bulkhead !== false) createBulkhead(r.bulkhead);
+    if (r !== undefined && r !== false && r.retry !== undefined && r.retry !== false) createRetryPolicy(r.retry);
+  },
+  'resilience.breaker': (config) => {
+    const r = config.resilience;
+    if (r !== undefined && r !== false && r.breaker !== undefined && r.breaker !== false) createCircuitBreaker(r.breaker);
+  },
+  'resilience.limiter': (config) => {
+    const r = config.resilience;
+    if (r !== undefined && r !== false && r.limiter !== undefined && r.limiter !== false) createRateLimiter(r.limiter);
+  },
+  'resilience.bulkhead': (config) => {
+    const r = config.resilience;
+    if (r !== undefined && r !== false && r.bulkhead !== undefined && r.bulkhead !== false) createBulkhead(r.bulkhead);
   },
   metrics: (config) => {
     if (typeof config.metrics === 'object') resolveCollectOptions(config.metrics);

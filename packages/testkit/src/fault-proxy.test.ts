@@ -97,6 +97,16 @@ describe('startFaultProxy', () => {
     socket.destroy();
   });
 
+  it('refuses new connections at once while existing ones stay open', async () => {
+    const p = await setup();
+    const { socket } = await handshake(p);
+    await p.set({ mode: 'refuse' });
+    await expect(handshake(p)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(socket.destroyed).toBe(false);
+    socket.destroy();
+    await p.set({ mode: 'pass' });
+  });
+
   it('cuts every current connection', async () => {
     const p = await setup();
     const { socket } = await handshake(p);

@@ -213,7 +213,9 @@ export async function startFaultProxy(target: { host: string; port: number }, in
       const next = { ...current, ...settings };
       if (next.mode === 'refuse' && listening) {
         listening = false;
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Stop accepting at once; server.close()'s callback would wait for every open
+        // connection to end, which is not what "refuse new connections" means.
+        server.close();
       } else if (next.mode !== 'refuse' && !listening) {
         await listen(port);
         listening = true;

@@ -126,7 +126,8 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
   let server: AnyServer;
   if (protocol === 'https' || protocol === 'http') {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
-      void handleHttp1(req, res);
+      // A client that resets mid-response makes a write throw; that is the client's choice, not a test failure.
+      handleHttp1(req, res).catch(() => res.destroy());
     };
     server =
       protocol === 'https'
@@ -155,11 +156,13 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
       });
     });
     h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-      void handleH2(stream, headers);
+      handleH2(stream, headers).catch(() => stream.destroy());
     });
     if (options.allowHttp1 === true) {
       h2.on('request', (req, res) => {
-        if (req.httpVersionMajor === 1) void handleHttp1(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+        if (req.httpVersionMajor === 1) {
+          handleHttp1(req as unknown as IncomingMessage, res as unknown as ServerResponse).catch(() => res.destroy());
+        }
       });
     }
   }
