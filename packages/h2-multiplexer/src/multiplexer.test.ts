@@ -312,7 +312,17 @@ describe('requests and bodies', () => {
       await new Promise((r) => setTimeout(r, 5));
       throw new Error('disk gone');
     }
-    await expect(m.request({ path: '/', method: 'POST', body: failing() })).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    await expect(m.request({ path: '/', method: 'POST', body: failing() })).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED', cause: { message: 'disk gone' } });
+  });
+
+  it('fails a request whose Readable body is destroyed with an error with ERR_BERTH_ABORTED, not a peer reset', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s);
+    const body = new Readable({ read() {} });
+    body.push('a');
+    const pending = m.request({ path: '/', method: 'POST', body });
+    setTimeout(() => body.destroy(new Error('source broke')), 5);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED', cause: { message: 'source broke' } });
   });
 
   it('publishes berth:request:start with mutable headers (traceparent) and berth:request:end per attempt', async () => {

@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import http2 from 'node:http2';
 import type { ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
-import { Readable, pipeline } from 'node:stream';
+import { Readable, finished, pipeline } from 'node:stream';
 import { CLOSE_REASONS, IDEMPOTENT_METHODS, isBerthError } from '@berth/core-types';
 import type {
   BerthError,
@@ -72,7 +72,6 @@ interface Attempt {
   readonly sentAt: number;
   readonly start: RequestStartMessage | undefined;
   headersTimer: DeadlineNode<Attempt> | undefined;
-  bodyError: unknown;
 }
 
 /** Where a request is in its life. */
@@ -576,7 +575,7 @@ export class H2Multiplexer implements Transport {
     }
     const { stream, reused } = opened;
     this.#inFlight += 1;
-    const attempt: Attempt = { mux: this, p, session, stream, reused, sentAt: now, start, headersTimer: undefined, bodyError: undefined };
+    const attempt: Attempt = { mux: this, p, session, stream, reused, sentAt: now, start, headersTimer: undefined };
     p.phase = { t: 'sending', attempt };
     // Static listeners that find the attempt on the stream: no closures per request.
     (stream as AttemptStream)[kAttempt] = attempt;
@@ -607,13 +606,23 @@ export class H2Multiplexer implements Transport {
     }
     // pipeline() keeps the body's backpressure: it reads only as fast as the stream's flow-control window drains.
     const source = body instanceof Readable ? body : Readable.from(body);
-    pipeline(source, attempt.stream, (error) => {
-      if (error === undefined || error === null) return;
-      attempt.bodyError = error;
-      if (p.phase.t === 'sending' && p.phase.attempt === attempt) {
-        this.#fail(p, new AbortedError(`request body stream to ${this.#o.origin}${p.options.path} failed: ${error.message}`, { cause: error }));
-      }
+    // Our own reason is recorded, and the request failed, the moment the source fails:
+    // finished() is attached before pipeline() so its listener runs first, before pipeline
+    // destroys the HTTP/2 stream. Node 22 emits the stream's 'close' (with a non-zero
+    // rstCode) before pipeline's callback, which would otherwise read as a peer reset.
+    finished(source, (error) => {
+      if (error !== undefined && error !== null) this.#bodyFailed(p, attempt, error);
     });
+    pipeline(source, attempt.stream, (error) => {
+      if (error !== undefined && error !== null) this.#bodyFailed(p, attempt, error);
+    });
+  }
+
+  /** The request body failed while `attempt` was sending: ERR_BERTH_ABORTED, whatever the stream reports after. */
+  #bodyFailed(p: Pending, attempt: Attempt, error: Error): void {
+    // #fail() marks the request done before it cancels the stream, so the 'close' that follows is ignored.
+    if (p.phase.t !== 'sending' || p.phase.attempt !== attempt) return;
+    this.#fail(p, new AbortedError(`request body stream to ${this.#o.origin}${p.options.path} failed: ${error.message}`, { cause: error }));
   }
 
   #onResponse(p: Pending, attempt: Attempt, headers: IncomingHttpHeaders): void {
@@ -657,10 +666,6 @@ export class H2Multiplexer implements Transport {
     p.phase = NEW;
     const rstCode = stream.rstCode;
     const where = `${o.origin}${p.options.path}`;
-    if (attempt.bodyError !== undefined) {
-      this.#fail(p, new AbortedError(`request body stream to ${where} failed`, { cause: attempt.bodyError }), attempt);
-      return;
-    }
     if (session.unprocessed(stream)) {
       this.#retryOrFail(p, 'goaway', new GoawayError(`${o.origin} sent GOAWAY before processing ${p.method} ${p.options.path}`, { origin: o.origin }), p.replayable, attempt);
       return;
