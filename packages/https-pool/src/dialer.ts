@@ -63,7 +63,7 @@ export class Dialer {
   dial(): Promise<DialedSocket> {
     const { clock, connectTimeoutMs, originString } = this.#options;
     const started = clock.now();
-    return new Promise<DialedSocket>((resolve, reject) => {
+    const dialing = new Promise<DialedSocket>((resolve, reject) => {
       let socket: Socket | undefined;
       let done = false;
       const fail = (error: unknown) => {
@@ -109,6 +109,11 @@ export class Dialer {
         (error: unknown) => fail(toBerthError(error, 'connect', `resolving ${this.#hostname}`)),
       );
     });
+    // Handled where it is created: close() fails every dial in progress, and a dial whose
+    // awaiter has moved on (a request deadline, a pool closing mid-dial) must never surface
+    // as an unhandled rejection. The awaiter, if any, still gets the error.
+    dialing.catch(ignore);
+    return dialing;
   }
 
   /** Fails every dial in progress with `ERR_BERTH_CLOSED` and refuses new ones. Idempotent. */

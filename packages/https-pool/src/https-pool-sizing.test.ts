@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HTTPS_POOL_CHANNELS, isBerthError } from '@berth/core-types';
 import type { AcquireMessage, PoolGaugesMessage, PoolResizeMessage } from '@berth/core-types';
 import type { HttpsPool } from './https-pool.js';
@@ -216,11 +216,15 @@ describe('request deadline', () => {
   it('fails with ERR_BERTH_TIMEOUT at the request deadline while still waiting for a connection', async () => {
     const s = await server({ behaviour: { delayMs: 300 } });
     const p = await pool(s.origin, { maxConnections: 1, minConnections: 1, acquireTimeoutMs: 10_000 });
-    let holderDone = false;
-    const holder = p.request({ path: '/' }).finally(() => (holderDone = true));
-    await expect(p.request({ path: '/', timeoutMs: 30 })).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
-    expect(holderDone).toBe(false);
+    const holder = p.request({ path: '/holder' });
+    // The holder must own the only connection before the second request starts: otherwise,
+    // under load, the holder itself may still be waiting for its dial when `pending` is read.
+    await vi.waitFor(() => expect(p.stats().busy).toBe(1));
+    await expect(p.request({ path: '/late', timeoutMs: 30 })).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
+    // The timed-out request left no waiter behind.
     expect(p.stats().pending).toBe(0);
     await (await holder).dump();
+    // It timed out while waiting for a connection: it never reached the server.
+    expect(s.requests.map((r) => r.path)).toEqual(['/holder']);
   });
 });
