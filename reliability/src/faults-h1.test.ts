@@ -3,29 +3,14 @@
  * facade (or the pool alone) into a real TLS server behind testkit's fault proxy, and asserts
  * exact counts on both sides.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBerth } from 'berth';
 import type { Berth, BerthConfig } from 'berth';
-import { startFaultProxy, startHttpServer, testPki } from '@berth/testkit';
-import type { FaultProxy, TestServer, TestServerOptions } from '@berth/testkit';
+import { testPki } from '@berth/testkit';
+import { useFixtures } from './fixtures.js';
 import { behaviourHeader, burst, exchange, idsSeen } from './harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(options: TestServerOptions = {}): Promise<TestServer> {
-  const s = await startHttpServer({ protocol: 'https', ...options });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function proxy(target: TestServer): Promise<FaultProxy> {
-  const p = await startFaultProxy({ host: target.host, port: target.port });
-  cleanups.push(() => p.close());
-  return p;
-}
+const { closing, server, proxy } = useFixtures('https');
 
 async function berth(origin: string, config: Omit<BerthConfig, 'origin'> = {}): Promise<Berth> {
   const b = createBerth({
@@ -36,8 +21,7 @@ async function berth(origin: string, config: Omit<BerthConfig, 'origin'> = {}): 
     ...config,
     pool: { minIdle: 0, maxConnections: 8, ...config.pool },
   });
-  cleanups.push(() => b.close());
-  return b;
+  return closing(b);
 }
 
 describe('HTTP/1.1 faults through the facade', () => {

@@ -2,29 +2,14 @@
  * Fault matrix, HTTP/2: GOAWAY storms, refused streams, dead peers behind a blackhole, resets,
  * through the facade on an h2 origin with concurrent streams on shared sessions.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBerth } from 'berth';
 import type { Berth, BerthConfig } from 'berth';
-import { startFaultProxy, startHttpServer, testPki } from '@berth/testkit';
-import type { FaultProxy, TestServer, TestServerOptions } from '@berth/testkit';
+import { testPki } from '@berth/testkit';
+import { useFixtures } from './fixtures.js';
 import { behaviourHeader, burst, exchange, idsSeen } from './harness.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function server(options: TestServerOptions = {}): Promise<TestServer> {
-  const s = await startHttpServer({ protocol: 'h2', ...options });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function proxy(target: TestServer): Promise<FaultProxy> {
-  const p = await startFaultProxy({ host: target.host, port: target.port });
-  cleanups.push(() => p.close());
-  return p;
-}
+const { closing, server, proxy } = useFixtures('h2');
 
 async function berth(origin: string, config: Omit<BerthConfig, 'origin'> = {}): Promise<Berth> {
   const b = createBerth({
@@ -33,8 +18,7 @@ async function berth(origin: string, config: Omit<BerthConfig, 'origin'> = {}): 
     tls: { ca: (await testPki()).ca.cert, useSystemRoots: false },
     ...config,
   });
-  cleanups.push(() => b.close());
-  return b;
+  return closing(b);
 }
 
 describe('HTTP/2 faults through the facade', () => {
