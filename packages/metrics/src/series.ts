@@ -145,17 +145,21 @@ export class CounterSeries {
   }
 }
 
+/** A metric whose series each hold one value (counters and gauges render and reset alike). */
+abstract class SingleValueMetric<S extends { readonly labels: Labels; value: number }> extends SeriesMetric<S> {
+  protected samples(series: S, out: Sample[]): void {
+    out.push({ value: series.value, labels: series.labels });
+  }
+  protected zero(series: S): void {
+    series.value = 0;
+  }
+}
+
 /** A monotonically increasing count (`_total`). */
-export class CounterMetric extends SeriesMetric<CounterSeries> {
+export class CounterMetric extends SingleValueMetric<CounterSeries> {
   readonly type = 'counter' as const;
   protected create(labels: Labels): CounterSeries {
     return new CounterSeries(this.name, labels);
-  }
-  protected samples(series: CounterSeries, out: Sample[]): void {
-    out.push({ value: series.value, labels: series.labels });
-  }
-  protected zero(series: CounterSeries): void {
-    series.value = 0;
   }
 }
 
@@ -183,16 +187,10 @@ export class GaugeSeries {
 }
 
 /** A value that goes up and down. */
-export class GaugeMetric extends SeriesMetric<GaugeSeries> {
+export class GaugeMetric extends SingleValueMetric<GaugeSeries> {
   readonly type = 'gauge' as const;
   protected create(labels: Labels): GaugeSeries {
     return new GaugeSeries(this.name, labels);
-  }
-  protected samples(series: GaugeSeries, out: Sample[]): void {
-    out.push({ value: series.value, labels: series.labels });
-  }
-  protected zero(series: GaugeSeries): void {
-    series.value = 0;
   }
 }
 
