@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { CloseReason, ConnectionInfo, TimerHandle, TlsHandshakeInfo } from '@berth/core-types';
+import { BodyDeadline } from './body-deadline.js';
 import type { DialedSocket } from './dialer.js';
 import { HttpsPoolError, PoolClosedError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -68,6 +69,8 @@ export class Connection {
   readonly #socket: Socket;
   /** Created on first use: an idle pre-warmed connection needs no undici `Client` (≈4 KB each). */
   #client: Client | undefined;
+  /** Created with the first response body, like the client. */
+  #bodyDeadline: BodyDeadline | undefined;
   #handedOver = false;
   #phase: ConnectionPhase;
   #reusable = true;
@@ -143,6 +146,11 @@ export class Connection {
     return client;
   }
 
+  /** The body-idle deadline of the response read on this connection (one at a time: pipelining 1). */
+  bodyDeadline(): BodyDeadline {
+    return (this.#bodyDeadline ??= new BodyDeadline(this.#options.clock));
+  }
+
   /** Moves to `next`, telling the pool when the connection starts or stops being busy. */
   #enter(next: ConnectionPhase): void {
     const wasBusy = this.#phase.t === 'busy';
@@ -199,9 +207,18 @@ export class Connection {
     this.lastUsedAt = now;
   }
 
-  /** The request on this connection finished (or failed); the connection is idle again. */
+  /**
+   * The request on this connection finished (or failed); the connection is idle again. A
+   * failed one is never lent again: undici destroys the socket of an HTTP/1.1 exchange it
+   * aborts (unread response bytes would desynchronize the next one), just after reporting
+   * the failure, so without this the connection would be released for a moment with a
+   * socket about to close (and then counted as closed `idle`, not `broken`).
+   */
   finished(failed: boolean): void {
-    if (failed) this.errorCount += 1;
+    if (failed) {
+      this.errorCount += 1;
+      this.#reusable = false;
+    }
     if (this.#phase.t === 'closed') return;
     const now = this.#options.clock.now();
     this.lastUsedAt = now;
@@ -253,6 +270,7 @@ export class Connection {
     if (this.#phase.t === 'closed') return;
     this.#enter({ t: 'closed', reason, at: this.#options.clock.now() });
     this.#options.clock.clearTimeout(this.#lifetimeTimer);
+    this.#bodyDeadline?.dispose();
     // A request still on a connection the pool closes gets ERR_BERTH_CLOSED, as promised by
     // close(); any other reason means the socket is gone (mapped to ERR_BERTH_UPSTREAM_RESET).
     const error = reason === 'closed' ? new PoolClosedError(`connection ${this.id} closed by the pool`) : null;

@@ -53,3 +53,10 @@ export class BodyTooLargeError extends HttpsPoolError {
     super('ERR_BERTH_BODY_TOO_LARGE', message, options);
   }
 }
+
+/** `ERR_BERTH_BODY_TIMEOUT`: the response body sent nothing for `bodyTimeoutMs` while it was being read. */
+export class BodyTimeoutError extends HttpsPoolError {
+  constructor(message: string, options: BerthErrorOptions = {}) {
+    super('ERR_BERTH_BODY_TIMEOUT', message, options);
+  }
+}

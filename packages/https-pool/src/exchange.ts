@@ -1,8 +1,10 @@
 import type { Dispatcher } from 'undici';
 import type { BerthError, ResponseHeaders } from '@berth/core-types';
+import type { BodyDeadline, BodyWatcher } from './body-deadline.js';
 import { toBerthError } from './error-mapping.js';
-import { BodyTooLargeError } from './errors.js';
+import { BodyTimeoutError, BodyTooLargeError } from './errors.js';
 import { ResponseBody } from './response-body.js';
+import type { BodySource } from './response-body.js';
 
 /** What an {@link Exchange} reports to the pool. */
 export interface ExchangeListener {
@@ -21,20 +23,25 @@ export interface ExchangeListener {
  * failure to a Berth code before a caller sees it, count body bytes for `maxResponseBytes`
  * without another stream, and know exactly whether a response byte arrived (the safe-resend rule).
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWatcher {
   readonly #listener: ExchangeListener;
   readonly #maxBytes: number | undefined;
   readonly #where: string;
+  readonly #deadline: BodyDeadline;
+  readonly #bodyTimeoutMs: number;
   #controller: Dispatcher.DispatchController | undefined;
   #pendingAbort: Error | undefined;
   #body: ResponseBody | undefined;
   #bytes = 0;
   #done = false;
 
-  constructor(listener: ExchangeListener, maxBytes: number | undefined, where: string) {
+  /** `deadline` is the connection's body-idle timer; `bodyTimeoutMs` this request's window (see {@link BodyDeadline}). */
+  constructor(listener: ExchangeListener, maxBytes: number | undefined, where: string, deadline: BodyDeadline, bodyTimeoutMs: number) {
     this.#listener = listener;
     this.#maxBytes = maxBytes;
     this.#where = where;
+    this.#deadline = deadline;
+    this.#bodyTimeoutMs = bodyTimeoutMs;
   }
 
   /** Aborts the attempt (signal or deadline); before the request started, as soon as it does. */
@@ -57,8 +64,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx informational: the final head follows (RFC 9110 §15.2)
     const body = new ResponseBody();
-    body.attach(controller);
+    body.attach(this);
     this.#body = body;
+    this.#deadline.start(this, this.#bodyTimeoutMs);
     const connection = headers['connection'];
     const closeRequested = typeof connection === 'string' && connection.toLowerCase().includes('close');
     this.#listener.head(statusCode, headers, body, closeRequested);
@@ -72,12 +80,35 @@ export class Exchange implements Dispatcher.DispatchHandler {
       controller.abort(new BodyTooLargeError(`response body from ${this.#where} exceeded maxResponseBytes (${this.#maxBytes} bytes)`, { maxResponseBytes: this.#maxBytes }));
       return;
     }
-    if (!body.push(chunk)) controller.pause();
+    this.#deadline.progress();
+    if (!body.push(chunk)) {
+      this.#deadline.pause();
+      controller.pause();
+    }
+  }
+
+  /** The body's consumer wants more ({@link BodySource}). */
+  resume(): void {
+    this.#deadline.resume();
+    this.#controller?.resume();
+  }
+
+  /** The body was destroyed before it ended ({@link BodySource}). */
+  cancel(error: Error): void {
+    const controller = this.#controller;
+    if (controller !== undefined && !controller.aborted) controller.abort(error);
+  }
+
+  /** The body stayed silent for `timeoutMs` ({@link BodyWatcher}): undici closes the socket on abort. */
+  bodyTimedOut(timeoutMs: number): void {
+    if (this.#done) return;
+    this.cancel(new BodyTimeoutError(`response body from ${this.#where} sent nothing for ${timeoutMs} ms (bodyTimeoutMs)`, { bodyTimeoutMs: timeoutMs }));
   }
 
   onResponseEnd(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#deadline.stop();
     this.#body?.complete();
     this.#listener.settled(false);
   }
@@ -85,6 +116,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
     if (this.#done) return;
     this.#done = true;
+    this.#deadline.stop();
     const mapped = toBerthError(error, 'request', this.#where);
     const body = this.#body;
     if (body === undefined) this.#listener.failed(mapped, false);

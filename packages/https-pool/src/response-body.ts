@@ -1,6 +1,13 @@
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { AbortedError } from './errors.js';
+
+/** Where a {@link ResponseBody} comes from: the exchange that feeds it. */
+export interface BodySource {
+  /** The consumer wants more: resume the paused parser. */
+  resume(): void;
+  /** The body was destroyed before it ended: abort the request (the socket is closed). */
+  cancel(error: Error): void;
+}
 
 /**
  * A response body with backpressure: undici's parser is paused while the stream's buffer is
@@ -8,7 +15,7 @@ import { AbortedError } from './errors.js';
  * does. Nothing is buffered whole unless a helper below is called.
  */
 export class ResponseBody extends Readable {
-  #controller: Dispatcher.DispatchController | undefined;
+  #source: BodySource | undefined;
   #complete = false;
 
   constructor() {
@@ -18,9 +25,9 @@ export class ResponseBody extends Readable {
     this.on('error', ignore);
   }
 
-  /** @internal Binds the body to the undici request it comes from. */
-  attach(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
+  /** @internal Binds the body to the exchange it comes from. */
+  attach(source: BodySource): void {
+    this.#source = source;
   }
 
   /** @internal The last byte arrived. */
@@ -30,15 +37,13 @@ export class ResponseBody extends Readable {
   }
 
   override _read(): void {
-    this.#controller?.resume();
+    this.#source?.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     // Destroying an unfinished body aborts the request; undici then closes the socket, since
     // an HTTP/1.1 connection with unread response bytes cannot carry another request.
-    if (!this.#complete && this.#controller !== undefined && !this.#controller.aborted) {
-      this.#controller.abort(error ?? new AbortedError('response body destroyed before it ended'));
-    }
+    if (!this.#complete) this.#source?.cancel(error ?? new AbortedError('response body destroyed before it ended'));
     callback(error);
   }
 }
