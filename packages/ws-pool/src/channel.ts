@@ -137,16 +137,17 @@ export class WsChannel implements AsyncIterable<unknown> {
         }),
       );
     }
-    const { message, promise } = Outbound.create({
+    const message = new Outbound({
       data: wire,
+      bytes,
       channel: this.name,
       seq,
       ackSink: seq === undefined ? undefined : this.#sink,
       owner: this,
-      expiresAt: o.clock.now() + (options.ttlMs ?? o.ttlMs),
+      ttlMs: options.ttlMs ?? o.ttlMs,
     });
     this.#socket.send(message);
-    return promise;
+    return message.promise;
   }
 
   /** Messages from the server, in order; ends after `close()`. One reader at a time. */

@@ -46,15 +46,17 @@ export class WsLease implements AsyncIterable<WsFrame> {
         new WsInvalidMessageError(`Message of ${bytes} bytes is over maxPayloadBytes (${this.#options.maxPayloadBytes})`, { bytes }),
       );
     }
-    const { message, promise } = Outbound.create({
+    const message = new Outbound({
       data,
+      bytes,
       channel: undefined,
       seq: undefined,
       ackSink: undefined,
-      expiresAt: this.#options.clock.now() + (options.ttlMs ?? this.#options.ttlMs),
+      owner: undefined,
+      ttlMs: options.ttlMs ?? this.#options.ttlMs,
     });
     this.#socket.send(message);
-    return promise;
+    return message.promise;
   }
 
   /** Frames the server sent on this socket while leased. */

@@ -13,9 +13,24 @@ export interface AckSink {
   windowFull(): boolean;
 }
 
+/** What a message is made of (its wire bytes are measured once, by the caller that checked the size). @internal */
+export interface OutboundFields {
+  readonly data: string | Buffer;
+  readonly bytes: number;
+  readonly channel: string | undefined;
+  readonly seq: number | undefined;
+  readonly ackSink: AckSink | undefined;
+  readonly owner: object | undefined;
+  readonly ttlMs: number;
+}
+
 /**
  * One message on its way out: buffered, written (waiting for the send callback) and, with
  * acks, waiting for the server's acknowledgement. Settles exactly once. @internal
+ *
+ * The hot path (a ready socket below its high-water mark) allocates this object and its
+ * promise, nothing else: no clock read (the TTL deadline is stamped only when the message
+ * has to wait, see {@link Outbound.stamp}) and no wrapper object around the promise.
  */
 export class Outbound {
   /** Wire bytes. */
@@ -30,46 +45,39 @@ export class Outbound {
   readonly ackSink: AckSink | undefined;
   /** The channel (or lease) that sent it, by identity: names can be reused after a close. */
   readonly owner: object | undefined;
-  /** Monotonic ms after which it may no longer be written. */
-  readonly expiresAt: number;
+  /** Milliseconds it may wait in a buffer. */
+  readonly ttlMs: number;
+  /** Monotonic ms after which it may no longer be written; `Infinity` until it first waits. */
+  expiresAt = Number.POSITIVE_INFINITY;
   /** Set once it has been written at least once. */
   written = false;
+  /** The sender's promise. */
+  readonly promise: Promise<WsSendResult>;
   #settled = false;
-  readonly #resolve: (result: WsSendResult) => void;
-  readonly #reject: (error: BerthError) => void;
+  #resolve!: (result: WsSendResult) => void;
+  #reject!: (error: BerthError) => void;
 
-  constructor(
-    fields: {
-      data: string | Buffer;
-      channel: string | undefined;
-      seq: number | undefined;
-      ackSink: AckSink | undefined;
-      owner?: object;
-      expiresAt: number;
-    },
-    resolve: (result: WsSendResult) => void,
-    reject: (error: BerthError) => void,
-  ) {
+  constructor(fields: OutboundFields) {
     this.data = fields.data;
-    this.bytes = typeof fields.data === 'string' ? Buffer.byteLength(fields.data) : fields.data.byteLength;
+    this.bytes = fields.bytes;
     this.channel = fields.channel;
     this.seq = fields.seq;
     this.ackSink = fields.ackSink;
     this.owner = fields.owner;
-    this.expiresAt = fields.expiresAt;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.ttlMs = fields.ttlMs;
+    this.promise = new Promise<WsSendResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
 
-  /** Creates a message and the promise its sender awaits. */
-  static create(fields: ConstructorParameters<typeof Outbound>[0]): { message: Outbound; promise: Promise<WsSendResult> } {
-    let resolve!: (result: WsSendResult) => void;
-    let reject!: (error: BerthError) => void;
-    const promise = new Promise<WsSendResult>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { message: new Outbound(fields, resolve, reject), promise };
+  /**
+   * Starts the TTL clock the first time the message has to wait (buffered at send, or put back
+   * after a close undid its write); later calls keep the first deadline. Returns `expiresAt`.
+   */
+  stamp(now: number): number {
+    if (this.expiresAt === Number.POSITIVE_INFINITY) this.expiresAt = now + this.ttlMs;
+    return this.expiresAt;
   }
 
   /** True once resolved or rejected. */

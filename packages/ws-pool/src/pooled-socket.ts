@@ -23,6 +23,9 @@ const STALL_TOLERANCE_MS = 50;
  */
 const STALL_GRACE_MS = 25;
 
+const TEXT = Object.freeze({ binary: false });
+const BINARY = Object.freeze({ binary: true });
+
 /** What a socket needs from its pool. @internal */
 export interface SocketHost {
   readonly options: ResolvedWsPoolOptions;
@@ -107,11 +110,13 @@ export class PooledSocket {
   #expiryTimer: TimerHandle | undefined;
   #expiryAt = Number.POSITIVE_INFINITY;
   #closedWaiters: Array<() => void> = [];
+  readonly #hwm: number;
 
   constructor(id: string, host: SocketHost) {
     this.id = id;
     this.#host = host;
     const o = host.options;
+    this.#hwm = o.highWaterMarkBytes;
     this.#buffer = new SendBuffer(
       { maxMessages: o.maxBufferedMessages, maxBytes: o.maxBufferedBytes, overflow: o.overflow },
       (message, reason) => this.#lost(message, reason),
@@ -126,7 +131,7 @@ export class PooledSocket {
   /** True when the socket is ready and its writes are below the high-water mark. */
   get writable(): boolean {
     const s = this.#state;
-    return s.t === 'ready' && this.#buffer.length === 0 && s.conn.inFlightBytes < this.#host.options.highWaterMarkBytes;
+    return s.t === 'ready' && this.#buffer.length === 0 && s.conn.inFlightBytes < this.#hwm;
   }
 
   /** Load for placement: buffered plus in-flight bytes. */
@@ -178,6 +183,7 @@ export class PooledSocket {
       this.#write(s.conn, message);
       return;
     }
+    message.stamp(this.#host.options.clock.now());
     if (this.#buffer.offer(message)) {
       this.#armExpiry(message.expiresAt);
       this.#host.events.buffer(this.#buffer.length, this.#buffer.bytes);
@@ -205,7 +211,8 @@ export class PooledSocket {
   /** Appends messages moved from another socket and writes what it can. */
   adopt(messages: readonly Outbound[]): void {
     this.#buffer.adopt(messages);
-    for (const message of messages) this.#armExpiry(message.expiresAt);
+    const now = this.#host.options.clock.now();
+    for (const message of messages) this.#armExpiry(message.stamp(now));
     this.pump();
   }
 
@@ -287,8 +294,7 @@ export class PooledSocket {
   #canWrite(conn: Connection, message: Outbound): boolean {
     // Pace on send callbacks, not ws.bufferedAmount: it reads 0 until the kernel buffer is full
     // (websockets/ws#492, #1620). Test the bytes about to be added too (sleepypod/core#479).
-    const hwm = this.#host.options.highWaterMarkBytes;
-    if (conn.inFlightBytes > 0 && conn.inFlightBytes + message.bytes > hwm) return false;
+    if (conn.inFlightBytes > 0 && conn.inFlightBytes + message.bytes > this.#hwm) return false;
     return message.written || message.ackSink === undefined || !message.ackSink.windowFull();
   }
 
@@ -299,7 +305,8 @@ export class PooledSocket {
     }
     conn.inFlight.push(message);
     conn.inFlightBytes += message.bytes;
-    conn.ws.send(message.data, conn.onWritten);
+    // A shared options object: ws would otherwise allocate one per call.
+    conn.ws.send(message.data, typeof message.data === 'string' ? TEXT : BINARY, conn.onWritten);
   }
 
   #setState(next: State, closeCode?: number): void {
@@ -584,7 +591,8 @@ export class PooledSocket {
       return;
     }
     this.#buffer.requeue(unwritten);
-    for (const message of unwritten) this.#armExpiry(message.expiresAt);
+    const now = this.#host.options.clock.now();
+    for (const message of unwritten) this.#armExpiry(message.stamp(now));
 
     const o = this.#host.options;
     const uptime = conn.readyAt === undefined ? 0 : o.clock.now() - conn.readyAt;

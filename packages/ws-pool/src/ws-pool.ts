@@ -186,15 +186,17 @@ export class WsPool {
         }),
       );
     }
-    const { message, promise } = Outbound.create({
+    const message = new Outbound({
       data,
+      bytes,
       channel: undefined,
       seq: undefined,
       ackSink: undefined,
-      expiresAt: this.#o.clock.now() + (options.ttlMs ?? this.#o.ttlMs),
+      owner: undefined,
+      ttlMs: options.ttlMs ?? this.#o.ttlMs,
     });
     this.#pickForSend().send(message);
-    return promise;
+    return message.promise;
   }
 
   /**
@@ -371,6 +373,8 @@ export class WsPool {
 
   #pickForSend(): PooledSocket {
     const slots = this.#slots;
+    // One socket (the common case): it takes every send, writing or buffering it.
+    if (slots.length === 1) return (slots[0] as Slot).socket;
     for (let i = 0; i < slots.length; i += 1) {
       this.#roundRobin = (this.#roundRobin + 1) % slots.length;
       const socket = (slots[this.#roundRobin] as Slot).socket;
