@@ -24,7 +24,12 @@ export interface NormalizedHeaders {
   readonly fields: Record<string, string | string[]>;
   /** `:authority` taken from a `host` header, when the caller gave one. */
   readonly authority: string | undefined;
+  /** RFC 9113 §6.5.2 size of `fields` (name + value + 32 per field line), pseudo-headers not included. */
+  readonly bytes: number;
 }
+
+/** RFC 9113 §6.5.2 (HPACK, RFC 7541 §4.1): each field line counts 32 octets on top of its name and value. */
+export const FIELD_OVERHEAD_BYTES = 32;
 
 /** Checks the method and path of a request; throws `ERR_BERTH_INVALID_REQUEST`. */
 export function checkTarget(method: string, path: string): void {
@@ -41,7 +46,8 @@ export function checkTarget(method: string, path: string): void {
 export function normalizeHeaders(headers: RequestHeaders | Readonly<Record<string, string | readonly string[]>> | undefined): NormalizedHeaders {
   const fields: Record<string, string | string[]> = {};
   let authority: string | undefined;
-  if (headers === undefined) return { fields, authority };
+  let bytes = 0;
+  if (headers === undefined) return { fields, authority, bytes };
   for (const [rawName, value] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
     if (!TOKEN.test(name)) {
@@ -55,7 +61,10 @@ export function normalizeHeaders(headers: RequestHeaders | Readonly<Record<strin
     }
     if (CONNECTION_SPECIFIC.has(name)) continue;
     if (name === 'te') {
-      if (values.every((v) => v.trim().toLowerCase() === 'trailers')) fields[name] = 'trailers';
+      if (values.every((v) => v.trim().toLowerCase() === 'trailers')) {
+        fields[name] = 'trailers';
+        bytes += 'te'.length + 'trailers'.length + FIELD_OVERHEAD_BYTES;
+      }
       continue;
     }
     if (name === 'host') {
@@ -63,8 +72,10 @@ export function normalizeHeaders(headers: RequestHeaders | Readonly<Record<strin
       continue;
     }
     fields[name] = typeof value === 'string' ? value : [...values];
+    // Code units: field values are visible ASCII in practice (RFC 9110 §5.5), one octet each.
+    for (const v of values) bytes += name.length + v.length + FIELD_OVERHEAD_BYTES;
   }
-  return { fields, authority };
+  return { fields, authority, bytes };
 }
 
 /** The RFC 9218 §4 `Priority` field value: `u=N` plus `, i` when incremental. */

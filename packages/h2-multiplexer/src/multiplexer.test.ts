@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { H2_CHANNELS, REQUEST_CHANNELS, isBerthError } from '@berth/core-types';
+import { H2_CHANNELS, REQUEST_CHANNELS, isBerthError, systemClock } from '@berth/core-types';
 import type { RequestEndMessage, RequestStartMessage } from '@berth/core-types';
 import { createTestConnector, startHttpServer, testPki } from '@berth/testkit';
 import type { TestServer, TestServerOptions } from '@berth/testkit';
@@ -97,6 +97,27 @@ describe('stream gate and sessions', () => {
     await Promise.all(sent.map(async (p) => (await p).dump()));
     expect(s.requests.map((r) => r.path)).toEqual(['/c', '/b', '/d', '/e', '/a']);
     expect(s.requests.map((r) => r.headers['priority'])).toEqual(['u=0', 'u=3, i', 'u=3', undefined, 'u=7']);
+  });
+
+  it('ages a queued urgency-7 request ahead of newer urgency-0 ones once it has waited 7 × agingMs (injected clock)', async () => {
+    let nowMs = 0;
+    // Real timers (the sockets need them), a `now` only the test moves.
+    const clock = { ...systemClock, now: () => nowMs };
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1, behaviour: { delayMs: 20 } });
+    const m = await mux(s, { maxSessions: 1, agingMs: 500, clock });
+    await (await m.request({ path: '/warm' })).dump();
+    const first = m.request({ path: '/first' });
+    const low = m.request({ path: '/low', priority: 7 });
+    nowMs = 3_499;
+    const early = m.request({ path: '/u0-early', priority: 0 });
+    expect(m.stats().queuedByUrgency).toEqual([1, 0, 0, 0, 0, 0, 0, 1]);
+    // The slot frees at 3 499 ms: /low has aged six levels (effective urgency 1), so /u0-early goes first.
+    await (await first).dump();
+    nowMs = 3_500;
+    const urgent = [1, 2].map((i) => m.request({ path: `/u0-${i}`, priority: 0 }));
+    // From 3 500 ms /low is effectively urgency 0 and older than /u0-1 and /u0-2.
+    await Promise.all([low, early, ...urgent].map(async (r) => (await r).dump()));
+    expect(s.requests.map((r) => r.path)).toEqual(['/warm', '/first', '/u0-early', '/low', '/u0-1', '/u0-2']);
   });
 
   it('fails fast with ERR_BERTH_QUEUE_FULL beyond maxQueued, and times queued requests out with ERR_BERTH_ACQUIRE_TIMEOUT', async () => {
@@ -589,5 +610,77 @@ describe('async context', () => {
     }
     expect(seen).toHaveLength(5);
     expect(seen.map(({ path, store }) => `${path}=${store}`).sort()).toEqual(['/r0=0', '/r1=1', '/r2=2', '/r3=3', '/r4=4']);
+  });
+});
+
+describe('header list size (RFC 9113 §6.5.2)', () => {
+  it('rejects a request over the default 65 535-byte limit before sending, instead of letting the server refuse it', async () => {
+    const s = await server();
+    const m = await mux(s);
+    const error = await m.request({ path: '/big', headers: { 'x-big': 'a'.repeat(70_000) } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_BERTH_INVALID_REQUEST', details: { maxHeaderListBytes: 65_535 } });
+    expect((error as Error).message).toMatch(/header list.*over the 65535-byte limit \(maxHeaderListBytes\)/);
+    expect((error as { details: { headerListBytes: number } }).details.headerListBytes).toBeGreaterThan(70_000);
+    // Many fields add up too: 20 × 4 000 bytes.
+    const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x-h${i}`, 'b'.repeat(4_000)]));
+    await expect(m.request({ path: '/many', headers: many })).rejects.toMatchObject({ code: 'ERR_BERTH_INVALID_REQUEST' });
+    expect(s.requests).toHaveLength(0);
+    expect(s.totalConnections()).toBe(0);
+    expect(m.stats()).toMatchObject({ errors: 2, retries: { 'refused-stream': 0 } });
+    // A list just under the limit goes through: the server accepts what the default lets out.
+    const res = await m.request({ path: '/fits', headers: { 'x-big': 'a'.repeat(60_000) } });
+    await res.dump();
+    expect(s.requests.map((r) => r.path)).toEqual(['/fits']);
+  });
+
+  it('counts pseudo-headers and the Priority field against maxHeaderListBytes', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s, { maxHeaderListBytes: 300 });
+    // :method GET, :path /ok, :scheme http, :authority 127.0.0.1:port and x-a: 267 bytes.
+    await (await m.request({ path: '/ok', headers: { 'x-a': 'a'.repeat(50) } })).dump();
+    // `priority: u=1` adds 8 + 3 + 32 = 43 → 310.
+    await expect(m.request({ path: '/ok', headers: { 'x-a': 'a'.repeat(50) }, priority: 1 })).rejects.toMatchObject({
+      code: 'ERR_BERTH_INVALID_REQUEST',
+      details: { headerListBytes: 310, maxHeaderListBytes: 300 },
+    });
+    await expect(m.request({ path: `/${'p'.repeat(120)}`, headers: { 'x-a': 'a'.repeat(50) } })).rejects.toMatchObject({
+      code: 'ERR_BERTH_INVALID_REQUEST',
+    });
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('reports a GET the server resets with INTERNAL_ERROR as ERR_BERTH_UPSTREAM_RESET, never as REFUSED_STREAM, and does not replay it', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { resetBeforeResponse: true } });
+    const m = await mux(s);
+    const error = await m.request({ path: '/get' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET', details: { rstCode: 2 } });
+    // Not retried: INTERNAL_ERROR says nothing about whether the server processed it.
+    expect(s.requests).toHaveLength(1);
+    expect(m.stats().retries['refused-stream']).toBe(0);
+  });
+});
+
+describe('maxSessionMemoryMb', () => {
+  it('is handed to node:http2: past it responses are rejected with ENHANCE_YOUR_CALM, reported as ERR_BERTH_UPSTREAM_RESET and not replayed', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 3000, behaviour: { delayMs: 50 } });
+    const m = await mux(s, { maxSessionMemoryMb: 1, maxConcurrentStreams: 3000, maxSessions: 1 });
+    const pad = (i: number) => ({ 'x-pad': `${i}-${'p'.repeat(3_000)}` });
+    const outcomes = await Promise.allSettled(Array.from({ length: 2500 }, (_, i) => m.request({ path: `/${i}`, headers: pad(i) })));
+    const codes = new Set(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code: string }).code : 'ok')));
+    const rstCodes = new Set(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { details: { rstCode?: number } }).details.rstCode : undefined)));
+    expect(codes.has('ERR_BERTH_UPSTREAM_RESET')).toBe(true);
+    expect(codes.has('ERR_BERTH_REFUSED_STREAM')).toBe(false);
+    expect(rstCodes.has(11)).toBe(true);
+    expect(m.stats().retries['refused-stream']).toBe(0);
+    for (const o of outcomes) if (o.status === 'fulfilled') await o.value.dump();
+  });
+
+  it('with the default of 10 MB carries the same load', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 3000, behaviour: { delayMs: 50 } });
+    const m = await mux(s, { maxConcurrentStreams: 3000, maxSessions: 1 });
+    const pad = (i: number) => ({ 'x-pad': `${i}-${'p'.repeat(3_000)}` });
+    const responses = await Promise.all(Array.from({ length: 2500 }, (_, i) => m.request({ path: `/${i}`, headers: pad(i) })));
+    await Promise.all(responses.map((r) => r.dump()));
+    expect(s.requests).toHaveLength(2500);
   });
 });

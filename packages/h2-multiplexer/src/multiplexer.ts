@@ -33,7 +33,7 @@ import { DeadlineList } from './deadline-list.js';
 import type { DeadlineNode } from './deadline-list.js';
 import { createDefaultConnector } from './default-connector.js';
 import { channels, eventError } from './events.js';
-import { checkTarget, normalizeHeaders, priorityField } from './headers.js';
+import { FIELD_OVERHEAD_BYTES, checkTarget, normalizeHeaders, priorityField } from './headers.js';
 import { resolveOptions } from './options.js';
 import type { H2MultiplexerOptions, ResolvedOptions } from './options.js';
 import { PriorityQueue } from './priority-queue.js';
@@ -92,6 +92,8 @@ interface Pending {
   readonly fields: Readonly<Record<string, string | string[]>>;
   readonly authority: string | undefined;
   readonly urgency: Urgency;
+  /** RFC 9113 §6.5.2 size of the header list, pseudo-headers included. */
+  readonly headerBytes: number;
   readonly replayable: boolean;
   readonly idempotent: boolean;
   readonly startedAt: number;
@@ -132,13 +134,16 @@ type MultiplexerState =
 export class H2Multiplexer implements Transport {
   readonly #o: ResolvedOptions;
   readonly #identity: ComponentIdentity;
-  readonly #queue = new PriorityQueue<Pending>();
+  readonly #queue: PriorityQueue<Pending>;
   readonly #sessions = new Set<H2Session>();
   readonly #hooks: SessionHooks;
   readonly #bodyContext: ResponseBodyContext;
   /** Every in-flight attempt's headers deadline, on one timer. */
   readonly #headersDeadlines: DeadlineList<Attempt>;
   readonly #prefix: string;
+  /** RFC 9113 §6.5.2 size of `:scheme` and node's default `:authority`, plus the fixed part of `:method` and `:path`. */
+  readonly #pseudoBytes: number;
+  readonly #defaultAuthorityBytes: number;
   #state: MultiplexerState = { t: 'ready' };
   #dialing: H2Session | undefined;
   #nextSessionId = 0;
@@ -167,6 +172,10 @@ export class H2Multiplexer implements Transport {
     this.#pingIntervalMs = o.pingIntervalMs;
     nextMultiplexerId += 1;
     this.#prefix = `h2-${o.host}:${o.port}-${nextMultiplexerId}`;
+    this.#defaultAuthorityBytes = `${o.host}:${o.port}`.length;
+    this.#pseudoBytes =
+      ':scheme'.length + (o.secure ? 5 : 4) + ':authority'.length + ':method'.length + ':path'.length + 4 * FIELD_OVERHEAD_BYTES;
+    this.#queue = new PriorityQueue<Pending>(o.agingMs);
     this.#hooks = {
       ready: (session) => this.#onSessionReady(session),
       connectFailed: (session, error) => this.#onConnectFailed(session, error),
@@ -233,8 +242,17 @@ export class H2Multiplexer implements Transport {
     }
     const urgency = options.priority ?? DEFAULT_URGENCY;
     const fields = normalized.fields;
+    const authority = normalized.authority;
+    let headerBytes =
+      normalized.bytes + this.#pseudoBytes + method.length + options.path.length + (authority === undefined ? this.#defaultAuthorityBytes : authority.length);
     if (options.priority !== undefined || options.incremental !== undefined) {
-      fields['priority'] = priorityField(urgency, options.incremental ?? false);
+      const value = priorityField(urgency, options.incremental ?? false);
+      fields['priority'] = value;
+      headerBytes += 'priority'.length + value.length + FIELD_OVERHEAD_BYTES;
+    }
+    if (headerBytes > this.#o.maxHeaderListBytes) {
+      this.#errors += 1;
+      return Promise.reject(this.#headersTooLarge(method, options.path, headerBytes, this.#o.maxHeaderListBytes, 'maxHeaderListBytes'));
     }
     const body = options.body;
     const replayable = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
@@ -243,8 +261,9 @@ export class H2Multiplexer implements Transport {
         options,
         method,
         fields,
-        authority: normalized.authority,
+        authority,
         urgency,
+        headerBytes,
         replayable,
         idempotent: options.idempotent ?? IDEMPOTENT_METHODS.has(method),
         startedAt: this.#o.clock.now(),
@@ -362,8 +381,10 @@ export class H2Multiplexer implements Transport {
     }
     // One resource per waiting request (kept across its retries); the fast path above needs none.
     p.scope ??= new AsyncResource('berth:h2-request');
-    const entry = front ? this.#queue.unshift(p, p.urgency) : this.#queue.push(p, p.urgency);
-    const phase: Phase = { t: 'queued', entry, since: this.#o.clock.now(), timer: undefined };
+    const now = this.#o.clock.now();
+    // Aging counts from request(): a replay keeps the age it had.
+    const entry = front ? this.#queue.unshift(p, p.urgency, p.startedAt) : this.#queue.push(p, p.urgency, p.startedAt);
+    const phase: Phase = { t: 'queued', entry, since: now, timer: undefined };
     p.phase = phase;
     this.#pump();
     if (p.phase === phase) {
@@ -391,10 +412,11 @@ export class H2Multiplexer implements Transport {
     try {
       do {
         this.#pumpAgain = false;
+        const now = this.#queue.size > 0 ? this.#o.clock.now() : 0;
         while (this.#queue.size > 0) {
           const session = this.#pick();
           if (session === undefined) break;
-          const p = this.#queue.shift();
+          const p = this.#queue.shift(now);
           if (p === undefined) break;
           // Publishing berth:request:start and opening the stream (whose events then settle the
           // caller) happen in the caller's context, not the one that triggered this pump.
@@ -527,6 +549,12 @@ export class H2Multiplexer implements Transport {
     if (p.phase.t === 'queued') {
       o.clock.clearTimeout(p.phase.timer);
       p.queuedMs += now - p.phase.since;
+    }
+    if (p.headerBytes > session.peerMaxHeaderListBytes) {
+      // The server announced a smaller SETTINGS_MAX_HEADER_LIST_SIZE than maxHeaderListBytes: it would reset the stream.
+      p.phase = NEW;
+      this.#fail(p, this.#headersTooLarge(p.method, p.options.path, p.headerBytes, session.peerMaxHeaderListBytes, "the server's SETTINGS_MAX_HEADER_LIST_SIZE"));
+      return;
     }
     p.attempts += 1;
     let start: RequestStartMessage | undefined;
@@ -769,6 +797,13 @@ export class H2Multiplexer implements Transport {
       timings: { queuedMs: sentAt - start.startedAt, ttfbMs: now - sentAt, totalMs: now - start.startedAt },
       ...(error === undefined ? {} : { error: eventError(error) }),
     });
+  }
+
+  #headersTooLarge(method: string, path: string, bytes: number, limit: number, source: string): InvalidRequestError {
+    return new InvalidRequestError(
+      `${method} ${this.#o.origin}${path} has a ${bytes}-byte header list (RFC 9113 §6.5.2: name + value + 32 per field), over the ${limit}-byte limit (${source}); nothing was sent`,
+      { origin: this.#o.origin, headerListBytes: bytes, maxHeaderListBytes: limit },
+    );
   }
 
   #describeSlots(): string {

@@ -48,6 +48,23 @@ export const DEFAULT_MAX_WINDOW_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_RETRIES = 2;
 /** How long `close()` lets in-flight streams finish before destroying them. */
 export const DEFAULT_CLOSE_DEADLINE_MS = 5_000;
+/**
+ * Largest request header list sent (RFC 9113 §6.5.2 size: name + value + 32 per field), unless
+ * the server announces a smaller SETTINGS_MAX_HEADER_LIST_SIZE. 65 535 is node:http2's
+ * `maxHeaderListSize` default, which a Node server enforces without announcing it (it answers
+ * a larger list with RST_STREAM REFUSED_STREAM, measured on Node 22); 64 KiB is also the order
+ * of Go's and nghttp2's limits, so a request this size or smaller is accepted almost anywhere.
+ */
+export const DEFAULT_MAX_HEADER_LIST_BYTES = 65_535;
+/**
+ * Waiting time that raises a queued request by one urgency level. 500 ms keeps RFC 9218 order
+ * strict for ordinary bursts (a queue that drains within half a second is never reordered),
+ * while an urgency-7 request under sustained urgency-0 load reaches urgency 0 after 3.5 s,
+ * far inside the 30 s `acquireTimeoutMs`, so it is served instead of timing out.
+ */
+export const DEFAULT_AGING_MS = 500;
+/** node:http2's own `maxSessionMemory` default, in megabytes. */
+export const DEFAULT_MAX_SESSION_MEMORY_MB = 10;
 
 /** Options of {@link createH2Multiplexer}. */
 export interface H2MultiplexerOptions {
@@ -109,6 +126,23 @@ export interface H2MultiplexerOptions {
   readonly maxRetries?: number;
   /** Default `close()` deadline in milliseconds. Default 5 000. */
   readonly closeDeadlineMs?: number;
+  /**
+   * Largest request header list, in bytes as RFC 9113 §6.5.2 counts it (name + value + 32 per
+   * field, pseudo-headers included). A larger request fails with `ERR_BERTH_INVALID_REQUEST`
+   * before anything is sent. The server's SETTINGS_MAX_HEADER_LIST_SIZE applies when it is
+   * smaller. Default 65 535 (node:http2's server limit).
+   */
+  readonly maxHeaderListBytes?: number;
+  /**
+   * Milliseconds of waiting that raise a queued request by one RFC 9218 urgency level (aging),
+   * so low urgencies cannot starve under sustained urgent load. 0 = strict priority. Default 500.
+   */
+  readonly agingMs?: number;
+  /**
+   * node:http2's `maxSessionMemory` per session, in megabytes (at least 1): past it nghttp2
+   * refuses new streams with ENHANCE_YOUR_CALM. Default 10 (node's default).
+   */
+  readonly maxSessionMemoryMb?: number;
   /** Time source. Default: the process clock. */
   readonly clock?: Clock;
   /** Jitter source. Default: `Math.random`. */
@@ -147,6 +181,9 @@ export interface ResolvedOptions {
   readonly maxWindowBytes: number;
   readonly maxRetries: number;
   readonly closeDeadlineMs: number;
+  readonly maxHeaderListBytes: number;
+  readonly agingMs: number;
+  readonly maxSessionMemoryMb: number;
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
@@ -236,6 +273,9 @@ export function resolveOptions(origin: unknown, input: H2MultiplexerOptions = {}
     maxWindowBytes,
     maxRetries: c.number('maxRetries', input.maxRetries, { min: 0, max: 10, integer: true, default: DEFAULT_MAX_RETRIES }),
     closeDeadlineMs: c.number('closeDeadlineMs', input.closeDeadlineMs, { ...OPTIONAL_TIMER, default: DEFAULT_CLOSE_DEADLINE_MS }),
+    maxHeaderListBytes: c.number('maxHeaderListBytes', input.maxHeaderListBytes, { min: 64, max: 2 ** 32 - 1, integer: true, default: DEFAULT_MAX_HEADER_LIST_BYTES }),
+    agingMs: c.number('agingMs', input.agingMs, { ...OPTIONAL_TIMER, default: DEFAULT_AGING_MS }),
+    maxSessionMemoryMb: c.number('maxSessionMemoryMb', input.maxSessionMemoryMb, { min: 1, integer: true, default: DEFAULT_MAX_SESSION_MEMORY_MB }),
     clock: checkObject(c, 'clock', input.clock, ['now', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'], systemClock),
     random: checkObject(c, 'random', input.random, ['next'], systemRandom),
     logger: checkObject(c, 'logger', input.logger, ['debug', 'info', 'warn', 'error'], silentLogger),

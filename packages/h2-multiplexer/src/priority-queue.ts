@@ -7,6 +7,8 @@ export const URGENCY_LEVELS = 8;
 export interface QueueEntry<T> {
   readonly value: T;
   readonly urgency: Urgency;
+  /** Monotonic milliseconds when the entry started waiting (what aging counts from). */
+  readonly since: number;
   prev: QueueEntry<T> | undefined;
   next: QueueEntry<T> | undefined;
   queued: boolean;
@@ -24,24 +26,38 @@ interface Level<T> {
  * aborted leaves in O(1) instead of being skipped later (no tombstones piling up under load).
  * Hand-written because the queue needs O(1) removal by handle, which heap-based libraries
  * (p-queue, heap-js) do not offer.
+ *
+ * **Aging** (`agingMs` > 0): a waiting entry's effective urgency improves by one level per
+ * `agingMs` it has waited, down to 0, so sustained urgency-0 load cannot starve urgency 7
+ * forever (the classic aging cure for strict-priority starvation, as in the Linux O(1) and
+ * BSD schedulers). It is computed when an entry is taken, not by moving entries on a timer:
+ * within a level the head is the oldest entry and so the most aged, so only the eight heads
+ * are compared, by effective urgency and then by waiting time (FIFO within an effective
+ * level). No timers, and nothing to do while nobody takes an entry.
  */
 export class PriorityQueue<T> {
   readonly #levels: Level<T>[] = Array.from({ length: URGENCY_LEVELS }, () => ({ head: undefined, tail: undefined, size: 0 }));
+  readonly #agingMs: number;
   #size = 0;
+
+  /** @param agingMs milliseconds of waiting that raise an entry by one urgency level; 0 = strict priority */
+  constructor(agingMs = 0) {
+    this.#agingMs = agingMs;
+  }
 
   /** Entries waiting. */
   get size(): number {
     return this.#size;
   }
 
-  /** Entries waiting per urgency (index = urgency). */
+  /** Entries waiting per urgency (index = urgency as requested, before aging). */
   sizes(): number[] {
     return this.#levels.map((level) => level.size);
   }
 
-  /** Appends `value` at the end of its urgency level. */
-  push(value: T, urgency: Urgency): QueueEntry<T> {
-    const entry: QueueEntry<T> = { value, urgency, prev: undefined, next: undefined, queued: true };
+  /** Appends `value` at the end of its urgency level; `since` is when it started waiting (monotonic ms). */
+  push(value: T, urgency: Urgency, since: number): QueueEntry<T> {
+    const entry: QueueEntry<T> = { value, urgency, since, prev: undefined, next: undefined, queued: true };
     const level = this.#level(urgency);
     entry.prev = level.tail;
     if (level.tail === undefined) level.head = entry;
@@ -52,9 +68,12 @@ export class PriorityQueue<T> {
     return entry;
   }
 
-  /** Puts `value` at the front of its urgency level (a replayed request keeps its turn). */
-  unshift(value: T, urgency: Urgency): QueueEntry<T> {
-    const entry: QueueEntry<T> = { value, urgency, prev: undefined, next: undefined, queued: true };
+  /**
+   * Puts `value` at the front of its urgency level (a replayed request keeps its turn).
+   * `since` should be when it first started waiting, so it keeps its age too.
+   */
+  unshift(value: T, urgency: Urgency, since: number): QueueEntry<T> {
+    const entry: QueueEntry<T> = { value, urgency, since, prev: undefined, next: undefined, queued: true };
     const level = this.#level(urgency);
     entry.next = level.head;
     if (level.head === undefined) level.tail = entry;
@@ -65,22 +84,17 @@ export class PriorityQueue<T> {
     return entry;
   }
 
-  /** The most urgent, oldest entry, without removing it. */
-  peek(): T | undefined {
-    for (const level of this.#levels) if (level.head !== undefined) return level.head.value;
-    return undefined;
+  /** The entry {@link shift} would take at monotonic time `now`, without removing it. */
+  peek(now: number): T | undefined {
+    return this.#best(now)?.value;
   }
 
-  /** Removes and returns the most urgent, oldest entry. */
-  shift(): T | undefined {
-    for (const level of this.#levels) {
-      const head = level.head;
-      if (head !== undefined) {
-        this.remove(head);
-        return head.value;
-      }
-    }
-    return undefined;
+  /** Removes and returns the entry with the best effective urgency at `now` (oldest first among equals). */
+  shift(now: number): T | undefined {
+    const best = this.#best(now);
+    if (best === undefined) return undefined;
+    this.remove(best);
+    return best.value;
   }
 
   /** Takes `entry` out; a no-op when it already left. */
@@ -98,11 +112,34 @@ export class PriorityQueue<T> {
     this.#size -= 1;
   }
 
-  /** Removes and returns every entry, most urgent first. */
+  /** Removes and returns every entry, most urgent first (by requested urgency). */
   drain(): T[] {
     const all: T[] = [];
-    for (let value = this.shift(); value !== undefined; value = this.shift()) all.push(value);
+    for (const level of this.#levels) {
+      for (let entry = level.head; entry !== undefined; entry = level.head) {
+        this.remove(entry);
+        all.push(entry.value);
+      }
+    }
     return all;
+  }
+
+  #best(now: number): QueueEntry<T> | undefined {
+    const levels = this.#levels;
+    const agingMs = this.#agingMs;
+    let best: QueueEntry<T> | undefined;
+    let bestUrgency = URGENCY_LEVELS;
+    for (let u = 0; u < URGENCY_LEVELS; u++) {
+      const head = (levels[u] as Level<T>).head;
+      if (head === undefined) continue;
+      if (agingMs === 0) return head;
+      const effective = Math.max(0, u - Math.floor((now - head.since) / agingMs));
+      if (effective < bestUrgency || (effective === bestUrgency && best !== undefined && head.since < best.since)) {
+        best = head;
+        bestUrgency = effective;
+      }
+    }
+    return best;
   }
 
   #level(urgency: Urgency): Level<T> {

@@ -85,6 +85,7 @@ export class H2Session {
   #tls: TlsHandshakeInfo | undefined;
   #connectMs: number | undefined;
   #peerMaxStreams = ASSUMED_PEER_MAX_STREAMS;
+  #peerMaxHeaderListBytes = Infinity;
   #requestCount = 0;
   #errorCount = 0;
   #lastUsedAt: number;
@@ -161,6 +162,10 @@ export class H2Session {
       createConnection: () => socket,
       settings: { enablePush: false, initialWindowSize: o.initialStreamWindowBytes },
       peerMaxConcurrentStreams: Math.min(o.maxConcurrentStreams, ASSUMED_PEER_MAX_STREAMS),
+      // Counted by node per session: open streams, HPACK tables, queued outbound data, unacked
+      // PINGs/SETTINGS. Past it, node rejects new streams (a response HEADERS gets RST_STREAM
+      // ENHANCE_YOUR_CALM), which the stream gate cannot see coming: it counts streams, not bytes.
+      maxSessionMemory: o.maxSessionMemoryMb,
     });
     const session = this.#session;
     session.on('remoteSettings', (settings: Settings) => this.#onRemoteSettings(settings));
@@ -202,6 +207,11 @@ export class H2Session {
   /** Free stream slots (0 unless ready). */
   get available(): number {
     return this.#state.t === 'ready' ? Math.max(0, this.capacity - this.inUse) : 0;
+  }
+
+  /** The server's SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113 §6.5.2), Infinity when it announced none. */
+  get peerMaxHeaderListBytes(): number {
+    return this.#peerMaxHeaderListBytes;
   }
 
   /** Milliseconds the dial took, once ready. */
@@ -325,6 +335,9 @@ export class H2Session {
 
   #onRemoteSettings(settings: Settings): void {
     this.#peerMaxStreams = settings.maxConcurrentStreams ?? ASSUMED_PEER_MAX_STREAMS;
+    // node reports an unannounced SETTINGS_MAX_HEADER_LIST_SIZE as 2^32 - 1 (unlimited).
+    const headerList = settings.maxHeaderListSize;
+    this.#peerMaxHeaderListBytes = headerList === undefined || headerList >= 2 ** 32 - 1 ? Infinity : headerList;
     if (this.#state.t !== 'connecting') {
       this.#hooks.capacity(this);
       return;

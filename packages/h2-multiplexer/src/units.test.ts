@@ -79,23 +79,56 @@ describe('resolveOptions', () => {
 describe('PriorityQueue', () => {
   it('orders by urgency, FIFO within a level, with front insertion and O(1) removal', () => {
     const q = new PriorityQueue<string>();
-    q.push('a7', 7);
-    const b3 = q.push('b3', 3);
-    q.push('c0', 0);
-    q.push('d3', 3);
-    q.unshift('retry3', 3);
+    q.push('a7', 7, 0);
+    const b3 = q.push('b3', 3, 1);
+    q.push('c0', 0, 2);
+    q.push('d3', 3, 3);
+    q.unshift('retry3', 3, 4);
     expect(q.size).toBe(5);
     expect(q.sizes()).toEqual([1, 0, 0, 3, 0, 0, 0, 1]);
-    expect(q.peek()).toBe('c0');
+    expect(q.peek(1e9)).toBe('c0');
     q.remove(b3);
     q.remove(b3);
     expect(q.drain()).toEqual(['c0', 'retry3', 'd3', 'a7']);
-    expect(q.shift()).toBeUndefined();
-    expect(q.peek()).toBeUndefined();
-    const only = q.unshift('x', 5);
+    expect(q.shift(0)).toBeUndefined();
+    expect(q.peek(0)).toBeUndefined();
+    const only = q.unshift('x', 5, 0);
     q.remove(only);
     expect(q.size).toBe(0);
-    expect(() => q.push('bad', 9 as never)).toThrow(RangeError);
+    expect(() => q.push('bad', 9 as never, 0)).toThrow(RangeError);
+  });
+
+  it('ages a waiting entry one urgency level per agingMs, so urgency 7 is served after 7 × agingMs of urgency-0 load', () => {
+    const agingMs = 100;
+    const q = new PriorityQueue<string>(agingMs);
+    q.push('low', 7, 0);
+    // Sustained urgency-0 load: a fresh u0 entry arrives every 10 ms and one entry is taken every 10 ms.
+    const served: string[] = [];
+    let now = 0;
+    for (; now < 2000 && !served.includes('low'); now += 10) {
+      q.push(`u0@${now}`, 0, now);
+      served.push(q.shift(now) ?? 'none');
+    }
+    // Strictly below 7 × agingMs it waits; at 700 ms its effective urgency is 0 and it is the oldest there.
+    expect(served.indexOf('low')).toBe(70);
+    expect(now - 10).toBe(700);
+  });
+
+  it('keeps RFC 9218 order before an entry has waited agingMs, and is FIFO among equal effective urgencies', () => {
+    const q = new PriorityQueue<string>(100);
+    q.push('u5-old', 5, 0);
+    q.push('u3-new', 3, 250);
+    q.push('u1-new', 1, 250);
+    // At 260 ms: u5-old has aged 2 levels (→ 3), u3-new none (3), u1-new none (1).
+    expect(q.shift(260)).toBe('u1-new');
+    // u5-old and u3-new are both effectively 3: the older one goes first.
+    expect(q.shift(260)).toBe('u5-old');
+    expect(q.shift(260)).toBe('u3-new');
+    // Without aging, urgency alone decides however long an entry waited.
+    const strict = new PriorityQueue<string>(0);
+    strict.push('u7', 7, 0);
+    strict.push('u6', 6, 1e6);
+    expect(strict.shift(1e9)).toBe('u6');
   });
 });
 
@@ -181,9 +214,15 @@ describe('headers', () => {
   });
 
   it('drops te values other than trailers and keeps arrays', () => {
-    expect(normalizeHeaders({ te: 'gzip', accept: ['a', 'b'] })).toEqual({ fields: { accept: ['a', 'b'] }, authority: undefined });
-    expect(normalizeHeaders(undefined)).toEqual({ fields: {}, authority: undefined });
+    expect(normalizeHeaders({ te: 'gzip', accept: ['a', 'b'] })).toEqual({ fields: { accept: ['a', 'b'] }, authority: undefined, bytes: 2 * (6 + 1 + 32) });
+    expect(normalizeHeaders(undefined)).toEqual({ fields: {}, authority: undefined, bytes: 0 });
     expect(() => normalizeHeaders({ x: [1 as never] })).toThrow(/CR, LF and NUL/);
+  });
+
+  it('sizes the header list as RFC 9113 §6.5.2 does: name + value + 32 per field line, host and dropped fields excluded', () => {
+    const n = normalizeHeaders({ 'X-A': 'abc', te: 'trailers', host: 'h.example', connection: 'close', cookie: ['a=1', 'b=22'] });
+    expect(n.bytes).toBe(3 + 3 + 32 + (2 + 8 + 32) + (6 + 3 + 32) + (6 + 4 + 32));
+    expect(n.authority).toBe('h.example');
   });
 
   it('accepts origin-form paths and * only', () => {
