@@ -20,6 +20,8 @@ export type CutCause = 'ejected' | 'attempt-timeout' | 'hedge-lost';
 export interface LiveAttempt {
   /** Only replayable attempts are cut when their region is ejected. */
   readonly replayable: boolean;
+  /** Its index in the region's list of waiting attempts while it waits; owned by {@link Region}. */
+  slot: number;
   /** Ends the attempt now with `cause`; no-op once it has settled. */
   cut(cause: CutCause): void;
 }
@@ -33,7 +35,9 @@ export class Region implements Candidate {
   readonly ewma: PeakEwma;
   readonly health: RegionHealth = createRegionHealth();
   readonly window: LatencyWindow = createLatencyWindow();
-  readonly live = new Set<LiveAttempt>();
+  // Attempts waiting on the region, each knowing its index: O(1) add and remove with no
+  // allocation. A Set churned by one add and one delete per request rehashes every few requests.
+  readonly #live: LiveAttempt[] = [];
   pending = 0;
   requests = 0;
   errors = 0;
@@ -62,6 +66,29 @@ export class Region implements Candidate {
   /** Whether the estimate comes from samples rather than the prior. */
   get measured(): boolean {
     return this.ewma.samples > 0;
+  }
+
+  /** Records an attempt now waiting on the region. */
+  track(live: LiveAttempt): void {
+    live.slot = this.#live.length;
+    this.#live.push(live);
+  }
+
+  /** Forgets an attempt that stopped waiting; no-op for one not tracked. */
+  untrack(live: LiveAttempt): void {
+    const i = live.slot;
+    if (i < 0 || this.#live[i] !== live) return;
+    const last = this.#live.pop() as LiveAttempt;
+    if (last !== live) {
+      this.#live[i] = last;
+      last.slot = i;
+    }
+    live.slot = -1;
+  }
+
+  /** A copy of the attempts waiting on the region (safe to cut them while iterating). */
+  waiting(): LiveAttempt[] {
+    return this.#live.slice();
   }
 
   /** Whether normal routing may pick it: healthy, or on probation when no probe will judge it. */

@@ -209,6 +209,69 @@ describe('routing', () => {
   });
 });
 
+describe('the per-request fast path (cached pick)', () => {
+  it('follows a latency shift on the very next request once the hysteresis has passed', async () => {
+    const a = fake({ latencyMs: 10 });
+    const b = fake({ latencyMs: 30 });
+    const r = make({ regions: { a: { transport: a }, b: { transport: b } }, probe: { intervalMs: 100, jitterPct: 0 }, ...HYSTERESIS });
+    await vi.advanceTimersByTimeAsync(200);
+    expect((await send(r)).meta.region).toBe('a');
+    a.act = () => ({ latencyMs: 80 });
+    // Within switchAfterMs the cached pick holds, though a is now the slower region.
+    await vi.advanceTimersByTimeAsync(500);
+    expect((await send(r)).meta.region).toBe('a');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(r.currentRegion()).toBe('b');
+    expect((await send(r)).meta.region).toBe('b');
+    expect(of(GEO_CHANNELS.regionSwitch).at(-1)).toMatchObject({ from: 'a', to: 'b', reason: 'faster' });
+  });
+
+  it('stops sending to a region ejected between two requests by the success-rate sweep', async () => {
+    const a = fake((req) => (req.path === '/bad' ? { status: 500 } : {}));
+    const b = fake({ latencyMs: 40 });
+    const r = make({ regions: { a: { transport: a }, b: { transport: b } }, outlier: { minRequests: 10, consecutiveFailures: 100 } });
+    for (let i = 0; i < 10; i += 1) await send(r, { path: i % 2 === 0 ? '/bad' : '/', region: 'a' });
+    for (let i = 0; i < 10; i += 1) await send(r, { path: '/', region: 'b' });
+    expect((await send(r)).meta.region).toBe('a');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(r.stats().regions['a']?.health).toBe('ejected');
+    const callsToA = a.calls.length;
+    expect((await send(r)).meta.region).toBe('b');
+    expect(a.calls).toHaveLength(callsToA);
+  });
+
+  it('continues from a first answer with a failover status without asking that region again', async () => {
+    const a = fake({ status: 503 });
+    const b = fake();
+    const r = make({ strategy: 'ordered', regions: { a: { transport: a }, b: { transport: b } } });
+    expect((await send(r)).meta).toMatchObject({ region: 'b', attempts: 2 });
+    expect([a.calls.length, b.calls.length]).toEqual([1, 1]);
+    expect(r.stats()).toMatchObject({ requests: 1, inFlight: 0, errors: 0, failovers: 1 });
+  });
+
+  it('keeps inFlight and errors exact whichever way a request ends', async () => {
+    const a = fake({ error: 'ERR_BERTH_CONNECT_REFUSED' });
+    const b = fake();
+    const r = make({ strategy: 'ordered', outlier: { consecutiveFailures: 1 }, regions: { a: { transport: a }, b: { transport: b } } });
+    await send(r);
+    await expect(send(r, { path: '/', region: 'a' })).rejects.toMatchObject({ code: 'ERR_BERTH_REGION_UNAVAILABLE' });
+    await send(r);
+    expect(r.stats()).toMatchObject({ requests: 3, inFlight: 0, errors: 1 });
+    expect(r.stats().regions).toMatchObject({ a: { pending: 0 }, b: { pending: 0 } });
+  });
+
+  it('treats a transport that throws instead of rejecting like one that rejects', async () => {
+    const a = fake();
+    a.request = () => {
+      throw new BerthError('ERR_BERTH_CONNECT_REFUSED', 'thrown, not rejected');
+    };
+    const r = make({ strategy: 'ordered', regions: { a: { transport: a }, b: { transport: fake() } } });
+    expect((await send(r)).meta).toMatchObject({ region: 'b', attempts: 2 });
+    expect(r.stats().regions['a']).toMatchObject({ errors: 1, pending: 0, failovers: 1 });
+    expect(of(GEO_CHANNELS.failover)[0]).toMatchObject({ from: 'a', error: { code: 'ERR_BERTH_CONNECT_REFUSED' } });
+  });
+});
+
 describe('failover', () => {
   it('retries a connect failure in the next region even for a POST, since nothing was sent', async () => {
     const a = fake({ error: 'ERR_BERTH_CONNECT_REFUSED', latencyMs: 1 });

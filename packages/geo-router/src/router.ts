@@ -18,6 +18,8 @@ import type {
   Transport,
   TransportStats,
 } from '@berth/core-types';
+import { InFlightAttempt } from './attempt.js';
+import type { AttemptResult } from './attempt.js';
 import { classifyFailure, isFailoverStatus } from './classify.js';
 import type { FailureClass } from './classify.js';
 import {
@@ -39,7 +41,7 @@ import { observePeakEwma, readPeakEwma } from './peak-ewma.js';
 import { pickLevel, priorityLoads } from './priority.js';
 import type { LevelHealth } from './priority.js';
 import { Region } from './region.js';
-import type { LiveAttempt } from './region.js';
+import type { CutCause, LiveAttempt } from './region.js';
 import { createPreference, lowestCost, pickP2c, updatePreference } from './selector.js';
 import type { Preference } from './selector.js';
 
@@ -100,10 +102,6 @@ export interface GeoRouterStats extends TransportStats {
   readonly regions: Readonly<Record<string, RegionStats>>;
 }
 
-type AttemptResult =
-  | { readonly t: 'response'; readonly region: Region; readonly response: ResponseData }
-  | { readonly t: 'error'; readonly region: Region; readonly error: unknown; readonly failure: FailureClass };
-
 interface RequestPlan {
   readonly options: RequestOptions;
   readonly allowed: readonly Region[];
@@ -129,6 +127,9 @@ const channels = {
 
 /** Largest latency peak a failure injects, in ms: above any useful time to headers, and bounded so repeated failures cannot overflow the estimate. */
 const MAX_PENALTY_MS = 60_000;
+
+/** The `tried` list of a first attempt: nothing tried yet. */
+const NO_REGIONS: readonly Region[] = [];
 
 const CALLER_FAILURE: FailureClass = { kind: 'caller', regionFault: false, ejectNow: false };
 // The router cut the attempt itself (region ejected, hedge lost, closing): the region's health
@@ -214,7 +215,8 @@ export class GeoRouter implements Transport {
   /** Non-fallback regions of each level (same order as `#levels`), and those selectable now. */
   readonly #levelRegions: readonly (readonly Region[])[];
   #levelHealthy: readonly (readonly Region[])[] = [];
-  readonly #preferences: Map<number, Preference> = new Map();
+  /** `lowest-latency` hysteresis state of each level (same order as `#levels`). */
+  readonly #preferences: readonly Preference[];
   readonly #identity: ComponentIdentity;
   readonly #hedgeBudget: HedgeBudget = createHedgeBudget();
   readonly #probing: boolean;
@@ -232,6 +234,8 @@ export class GeoRouter implements Transport {
   #errors = 0;
   #failovers = 0;
   #hedgesWon = 0;
+  /** Every attempt's `cut` lands here; one function per router rather than one per attempt. */
+  readonly #cutHook = (live: InFlightAttempt, cause: CutCause): void => this.#cut(live, cause);
 
   constructor(options: ResolvedOptions) {
     this.#o = options;
@@ -240,7 +244,7 @@ export class GeoRouter implements Transport {
     this.#byName = new Map(this.#regions.map((r) => [r.name, r]));
     this.#fallback = options.fallbackRegion === undefined ? undefined : this.#byName.get(options.fallbackRegion);
     this.#levels = [...new Set(this.#regions.filter((r) => r !== this.#fallback).map((r) => r.priority))].sort((a, b) => a - b);
-    for (const level of this.#levels) this.#preferences.set(level, createPreference());
+    this.#preferences = this.#levels.map(() => createPreference());
     this.#levelRegions = this.#levels.map((level) => this.#regions.filter((r) => r !== this.#fallback && r.priority === level));
     this.#identity = { kind: 'geo-router', name: options.name };
     this.#probing = options.probe !== undefined;
@@ -396,11 +400,37 @@ export class GeoRouter implements Transport {
 
   // ---------------------------------------------------------------- routing
 
-  async #route(plan: RequestPlan): Promise<ResponseData> {
+  /**
+   * The common case, a first attempt that answers without a failover status, runs without an
+   * async function, a `tried` list or a promise per layer: one promise for the caller, resolved
+   * from the attempt's own callback. Anything else continues in {@link GeoRouter.#routeFrom}.
+   */
+  #route(plan: RequestPlan): Promise<ResponseData> {
     this.#requests += 1;
     this.#inFlight += 1;
+    const first = this.#select(plan);
+    if (first === undefined) {
+      this.#errors += 1;
+      this.#inFlight -= 1;
+      return Promise.reject(this.#pinUnavailable(plan));
+    }
+    if (this.#o.hedge !== undefined && plan.replayable) return this.#routeFrom(plan, first, undefined);
+    return new Promise<ResponseData>((resolve) => {
+      this.#send(plan, first, 1, undefined, (result) => {
+        if (result.t === 'response' && (!plan.replayable || !isFailoverStatus(result.response.status))) {
+          this.#inFlight -= 1;
+          resolve(new RoutedResponse(result.response, first.name, 1));
+        } else {
+          resolve(this.#routeFrom(plan, first, result));
+        }
+      });
+    });
+  }
+
+  /** The request from its `first` region on, failing over as needed; `firstResult` when that attempt already ended. */
+  async #routeFrom(plan: RequestPlan, first: Region, firstResult: AttemptResult | undefined): Promise<ResponseData> {
     try {
-      return await this.#routeAttempts(plan);
+      return await this.#routeAttempts(plan, first, firstResult);
     } catch (error) {
       this.#errors += 1;
       throw error;
@@ -409,19 +439,26 @@ export class GeoRouter implements Transport {
     }
   }
 
-  async #routeAttempts(plan: RequestPlan): Promise<ResponseData> {
+  async #routeAttempts(plan: RequestPlan, first: Region, firstResult: AttemptResult | undefined): Promise<ResponseData> {
     const tried: Region[] = [];
     let attempts = 0;
-    let next = this.#select(plan, tried);
+    let next = first;
+    let ended = firstResult;
     for (;;) {
       const region = next;
       tried.push(region);
       attempts += 1;
       const hedge = this.#o.hedge;
-      const result =
-        hedge !== undefined && plan.replayable && attempts === 1
-          ? await this.#hedged(plan, region, tried)
-          : await this.#attempt(plan, region, attempts);
+      let result: AttemptResult;
+      if (ended !== undefined) {
+        result = ended;
+        ended = undefined;
+      } else {
+        result =
+          hedge !== undefined && plan.replayable && attempts === 1
+            ? await this.#hedged(plan, region, tried)
+            : await this.#attempt(plan, region, attempts);
+      }
       attempts = Math.max(attempts, tried.length);
       if (result.t === 'response') {
         const status = result.response.status;
@@ -490,8 +527,8 @@ export class GeoRouter implements Transport {
     return new RoutedResponse(result.response, result.region.name, attempts);
   }
 
-  /** The first region of a request; throws `ERR_BERTH_REGION_UNAVAILABLE` when there is none. */
-  #select(plan: RequestPlan, tried: readonly Region[]): Region {
+  /** The first region of a request, or `undefined` when there is none (only a pin can leave none). */
+  #select(plan: RequestPlan): Region | undefined {
     if (plan.allowed === this.#regions) {
       if (this.#fastPick !== undefined) return this.#fastPick;
       const pool = this.#p2cPool;
@@ -500,12 +537,15 @@ export class GeoRouter implements Transport {
         if (pick !== undefined) return pick;
       }
     }
-    const region = this.#candidate(plan, tried);
-    if (region !== undefined) return region;
-    // Only a pin can leave nothing to try: unpinned requests panic over unhealthy regions instead.
+    return this.#candidate(plan, NO_REGIONS);
+  }
+
+  /** `ERR_BERTH_REGION_UNAVAILABLE` for a pinned region that cannot take the request. */
+  #pinUnavailable(plan: RequestPlan): RegionUnavailableError {
+    // Unpinned requests panic over unhealthy regions instead of failing.
     const pin = plan.allowed[0] as Region;
     const phase = pin.health.phase;
-    throw new RegionUnavailableError(`pinned region ${pin.name} is unavailable (${phase.t}); not routed elsewhere`, {
+    return new RegionUnavailableError(`pinned region ${pin.name} is unavailable (${phase.t}); not routed elsewhere`, {
       regions: [pin.name],
       ...(phase.t === 'ejected' ? { retryAt: phase.until } : {}),
     });
@@ -571,7 +611,7 @@ export class GeoRouter implements Transport {
       case 'p2c':
         return this.#pickP2c(inLevel);
       case 'lowest-latency': {
-        const preferred = this.#preferences.get(level)?.preferred;
+        const preferred = this.#preferences[this.#levels.indexOf(level)]?.preferred;
         return inLevel.find((r) => r.name === preferred) ?? lowestMeasured(inLevel);
       }
     }
@@ -587,15 +627,21 @@ export class GeoRouter implements Transport {
   // ---------------------------------------------------------------- attempts
 
   #attempt(plan: RequestPlan, region: Region, attempt: number): Promise<AttemptResult> {
-    return this.#send(plan, region, attempt, undefined);
+    return new Promise<AttemptResult>((resolve) => this.#send(plan, region, attempt, undefined, resolve));
   }
 
   /**
-   * One attempt to one region. Resolves (never rejects) with the response or the classified
+   * One attempt to one region. Calls `done` exactly once with the response or the classified
    * failure, after feeding the estimator and outlier detection. `hedgeSlot` receives the
    * attempt's handle so a hedge race can cut the loser.
    */
-  #send(plan: RequestPlan, region: Region, attempt: number, hedgeSlot: ((live: LiveAttempt) => void) | undefined): Promise<AttemptResult> {
+  #send(
+    plan: RequestPlan,
+    region: Region,
+    attempt: number,
+    hedgeSlot: ((live: LiveAttempt) => void) | undefined,
+    done: (result: AttemptResult) => void,
+  ): void {
     const clock = this.#o.clock;
     const start = clock.now();
     let options = plan.inner;
@@ -608,94 +654,105 @@ export class GeoRouter implements Transport {
           timeoutMs: plan.options.timeoutMs,
           attempt,
         });
-        return Promise.resolve({ t: 'error', region, error, failure: CALLER_FAILURE });
+        done({ t: 'error', region, error, failure: CALLER_FAILURE });
+        return;
       }
       options = { ...options, timeoutMs: remaining };
     }
     const timeoutMs = plan.replayable ? this.#o.attemptTimeoutMs : undefined;
-    let controller: AbortController | undefined;
-    let unlink: (() => void) | undefined;
-    let callerAborted = false;
+    const live = new InFlightAttempt(region, plan.replayable, start, done, this.#cutHook);
     if (hedgeSlot !== undefined || timeoutMs !== undefined) {
       const own = new AbortController();
-      controller = own;
+      live.controller = own;
       const outer = plan.options.signal;
       if (outer !== undefined) {
         const onAbort = (): void => {
-          callerAborted = true;
+          live.callerAborted = true;
           own.abort(outer.reason);
         };
         if (outer.aborted) onAbort();
         else {
           outer.addEventListener('abort', onAbort, { once: true });
-          unlink = () => outer.removeEventListener('abort', onAbort);
+          live.unlink = () => outer.removeEventListener('abort', onAbort);
         }
       }
       options = { ...options, signal: own.signal };
     }
     region.pending += 1;
     region.requests += 1;
-    return new Promise<AttemptResult>((resolve) => {
-      let settled = false;
-      let timer: TimerHandle | undefined;
-      const settle = (): void => {
-        settled = true;
-        region.live.delete(live);
-        clock.clearTimeout(timer);
-      };
-      const live: LiveAttempt = {
-        replayable: plan.replayable,
-        cut: (cause) => {
-          if (settled) return;
-          settle();
-          unlink?.();
-          controller?.abort();
-          const now = clock.now();
-          if (cause === 'attempt-timeout') {
-            const error = new AttemptTimeoutError(`no response head from region ${region.name} within ${timeoutMs} ms`, {
-              region: region.name,
-              attemptTimeoutMs: timeoutMs,
-            });
-            const failure = classifyFailure(error.code);
-            this.#onFailure(region, failure, now - start, now);
-            resolve({ t: 'error', region, error, failure });
-            return;
-          }
-          // Ejected or out-raced: the region's health was judged elsewhere.
-          region.pending -= 1;
-          const error = new RegionUnavailableError(`region ${region.name} ${cause === 'ejected' ? 'was ejected' : 'lost the hedge race'} while the request waited`, {
-            regions: [region.name],
-          });
-          resolve({ t: 'error', region, error, failure: REGION_CUT });
-        },
-      };
-      region.live.add(live);
-      hedgeSlot?.(live);
-      if (timeoutMs !== undefined) timer = clock.setTimeout(() => live.cut('attempt-timeout'), timeoutMs);
-      region.transport.request(options).then(
-        (response) => {
-          if (settled) {
-            dumpQuietly(response);
-            return;
-          }
-          settle();
-          const now = clock.now();
-          this.#onResponse(region, response.status, now - start, now);
-          // The caller's signal must still abort the body stream, so the link lives until it ends.
-          if (unlink !== undefined) response.body.once('close', unlink);
-          resolve({ t: 'response', region, response });
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settle();
-          unlink?.();
-          const now = clock.now();
-          const failure = callerAborted ? CALLER_FAILURE : classifyFailure(isBerthError(error) ? error.code : undefined);
-          this.#onFailure(region, failure, now - start, now);
-          resolve({ t: 'error', region, error, failure });
-        },
-      );
+    region.track(live);
+    hedgeSlot?.(live);
+    if (timeoutMs !== undefined) live.timer = clock.setTimeout(() => live.cut('attempt-timeout'), timeoutMs);
+    let answer: Promise<ResponseData>;
+    try {
+      answer = region.transport.request(options);
+    } catch (error) {
+      // A transport that throws instead of rejecting fails like one that rejects, and as late:
+      // callers rely on `done` never running inside `#send`.
+      queueMicrotask(() => this.#failed(live, error));
+      return;
+    }
+    answer.then(
+      (response) => this.#answered(live, response),
+      (error: unknown) => this.#failed(live, error),
+    );
+  }
+
+  #settle(live: InFlightAttempt): void {
+    live.settled = true;
+    live.region.untrack(live);
+    if (live.timer !== undefined) this.#o.clock.clearTimeout(live.timer);
+  }
+
+  #answered(live: InFlightAttempt, response: ResponseData): void {
+    if (live.settled) {
+      dumpQuietly(response);
+      return;
+    }
+    this.#settle(live);
+    const now = this.#o.clock.now();
+    const region = live.region;
+    this.#onResponse(region, response.status, now - live.start, now);
+    // The caller's signal must still abort the body stream, so the link lives until it ends.
+    if (live.unlink !== undefined) response.body.once('close', live.unlink);
+    live.done({ t: 'response', region, response });
+  }
+
+  #failed(live: InFlightAttempt, error: unknown): void {
+    if (live.settled) return;
+    this.#settle(live);
+    live.unlink?.();
+    const now = this.#o.clock.now();
+    const failure = live.callerAborted ? CALLER_FAILURE : classifyFailure(isBerthError(error) ? error.code : undefined);
+    this.#onFailure(live.region, failure, now - live.start, now);
+    live.done({ t: 'error', region: live.region, error, failure });
+  }
+
+  /** Ends a waiting attempt on the router's initiative (see {@link CutCause}); `live` has not settled. */
+  #cut(live: InFlightAttempt, cause: CutCause): void {
+    this.#settle(live);
+    live.unlink?.();
+    live.controller?.abort();
+    const region = live.region;
+    if (cause === 'attempt-timeout') {
+      const now = this.#o.clock.now();
+      const timeoutMs = this.#o.attemptTimeoutMs;
+      const error = new AttemptTimeoutError(`no response head from region ${region.name} within ${timeoutMs} ms`, {
+        region: region.name,
+        attemptTimeoutMs: timeoutMs,
+      });
+      const failure = classifyFailure(error.code);
+      this.#onFailure(region, failure, now - live.start, now);
+      live.done({ t: 'error', region, error, failure });
+      return;
+    }
+    // Ejected or out-raced: the region's health was judged elsewhere. The result goes out on a
+    // microtask: the ejection (or the hedge race) that cut it finishes before its failover starts.
+    region.pending -= 1;
+    const error = new RegionUnavailableError(`region ${region.name} ${cause === 'ejected' ? 'was ejected' : 'lost the hedge race'} while the request waited`, {
+      regions: [region.name],
     });
+    queueMicrotask(() => live.done({ t: 'error', region, error, failure: REGION_CUT }));
   }
 
   /**
@@ -741,7 +798,7 @@ export class GeoRouter implements Transport {
       };
       const launch = (region: Region, attempt: number): void => {
         running += 1;
-        void this.#send(plan, region, attempt, (slot) => slots.set(region, slot)).then((result) => {
+        this.#send(plan, region, attempt, (slot) => slots.set(region, slot), (result) => {
           running -= 1;
           if (settled) {
             if (result.t === 'response') dumpQuietly(result.response);
@@ -813,7 +870,7 @@ export class GeoRouter implements Transport {
   #afterOutcome(region: Region, verdict: OutcomeVerdict, now: number, sampleMs?: number): void {
     if (verdict.t === 'eject') this.#eject(region, verdict.reason, now);
     else if (verdict.t === 'restore') this.#restore(region, sampleMs, now);
-    else if (this.#o.strategy === 'lowest-latency') this.#refresh(undefined, false);
+    else if (this.#o.strategy === 'lowest-latency') this.#refresh(undefined, false, now);
     if (channels.estimate.hasSubscribers) {
       const message: GeoEstimateMessage = {
         component: this.#identity,
@@ -850,7 +907,7 @@ export class GeoRouter implements Transport {
     region.ejectTimer = this.#o.clock.setTimeout(() => this.#endEjection(region), durationMs);
     region.ejectTimer.unref();
     // "A region being ejected" fails over what is still waiting on it, if it may be replayed.
-    for (const live of region.live) if (live.replayable) live.cut('ejected');
+    for (const live of region.waiting()) if (live.replayable) live.cut('ejected');
     if (channels.ejected.hasSubscribers) {
       const message: GeoEjectedMessage = {
         component: this.#identity,
@@ -898,8 +955,7 @@ export class GeoRouter implements Transport {
    * Recomputes the preferred region of each level, the region unrestricted traffic goes to,
    * and the fast path; publishes `region-switch` when the latter changed.
    */
-  #refresh(cause: 'ejected' | 'restored' | undefined, healthChanged = true): void {
-    const now = this.#o.clock.now();
+  #refresh(cause: 'ejected' | 'restored' | undefined, healthChanged = true, now = this.#o.clock.now()): void {
     let top: Region | undefined;
     let topLevelHealthy = 0;
     let topLevelTotal = 0;
@@ -909,11 +965,10 @@ export class GeoRouter implements Transport {
       this.#levelHealthy = this.#levelRegions.map((inLevel) => inLevel.filter((r) => r.selectable(this.#probing)));
     }
     for (let i = 0; i < this.#levels.length; i += 1) {
-      const level = this.#levels[i] as number;
       const inLevel = this.#levelRegions[i] as readonly Region[];
       const healthy = this.#levelHealthy[i] as readonly Region[];
       if (this.#o.strategy === 'lowest-latency') {
-        const preference = this.#preferences.get(level) as Preference;
+        const preference = this.#preferences[i] as Preference;
         const change = updatePreference(preference, healthy, now, this.#o.switchMarginPct, this.#o.switchAfterMs);
         if (change === 'faster' && top === undefined) faster = true;
         if (top === undefined && healthy.length > 0) top = this.#byName.get(preference.preferred ?? '');

@@ -51,14 +51,17 @@ export function updatePreference(
   marginPct: number,
   afterMs: number,
 ): PreferenceChange {
-  const current = candidates.find((c) => c.name === state.preferred);
   // A measured region beats a guess: an unmeasured one (still at the prior) cannot challenge a
   // measured preferred region, nor be adopted over a measured one — a 30 ms prior must not pull
   // traffic off a region known to answer in 40 ms.
   // One pass, no allocation: this runs on every sample.
+  let current: Candidate | undefined;
+  let challenger: Candidate | undefined;
   let bestAny: Candidate | undefined;
   let bestMeasured: Candidate | undefined;
   for (const c of candidates) {
+    if (c.name === state.preferred) current = c;
+    else if (c.name === state.challenger) challenger = c;
     if (bestAny === undefined || c.costMs < bestAny.costMs) bestAny = c;
     if (c.measured && (bestMeasured === undefined || c.costMs < bestMeasured.costMs)) bestMeasured = c;
   }
@@ -81,7 +84,6 @@ export function updatePreference(
     state.challenger = undefined;
     return undefined;
   }
-  const challenger = candidates.find((c) => c.name === state.challenger);
   if (challenger === undefined || challenger.costMs >= threshold) {
     state.challenger = best.name;
     state.challengerSince = now;
