@@ -6,7 +6,7 @@ import type { LatencyWindow } from './latency-window.js';
 import type { ResolvedRegion } from './options.js';
 import { createPeakEwma } from './peak-ewma.js';
 import type { PeakEwma } from './peak-ewma.js';
-import type { Candidate } from './selector.js';
+import type { Candidate, Preference } from './selector.js';
 
 /** Why the router stopped waiting for one of its own attempts. */
 export type CutCause = 'ejected' | 'attempt-timeout' | 'hedge-lost';
@@ -46,6 +46,8 @@ export class Region implements Candidate {
   successes = 0;
   probes = 0;
   probeFailures = 0;
+  /** `lowest-latency` hysteresis state of its priority level; `undefined` for the fallback region (outside the levels). */
+  preference: Preference | undefined;
   probeTimer: TimerHandle | undefined;
   probeController: AbortController | undefined;
   ejectTimer: TimerHandle | undefined;

@@ -226,6 +226,24 @@ describe('the per-request fast path (cached pick)', () => {
     expect(of(GEO_CHANNELS.regionSwitch).at(-1)).toMatchObject({ from: 'a', to: 'b', reason: 'faster' });
   });
 
+  it('times a challenger on passive samples alone and switches, even while the preferred estimate falls', async () => {
+    const a = fake({ latencyMs: 10 });
+    const b = fake({ latencyMs: 30 });
+    const r = make({ regions: { a: { transport: a }, b: { transport: b } }, ...HYSTERESIS });
+    expect((await send(r)).meta.region).toBe('a');
+    expect((await send(r, { path: '/', allowedRegions: ['b'] })).meta.region).toBe('b');
+    a.act = () => ({ latencyMs: 80 });
+    expect((await send(r)).meta.region).toBe('a');
+    // Each answer now lowers a's estimate a little (70 < 80) but leaves b better by the margin:
+    // the challenger's clock must keep running on these samples, with no probe to help.
+    a.act = () => ({ latencyMs: 70 });
+    const seen: (string | undefined)[] = [];
+    for (let i = 0; i < 20; i += 1) seen.push((await send(r)).meta.region);
+    expect(seen.at(-1)).toBe('b');
+    expect(seen.indexOf('b')).toBeGreaterThan(5);
+    expect(of(GEO_CHANNELS.regionSwitch).at(-1)).toMatchObject({ from: 'a', to: 'b', reason: 'faster' });
+  });
+
   it('stops sending to a region ejected between two requests by the success-rate sweep', async () => {
     const a = fake((req) => (req.path === '/bad' ? { status: 500 } : {}));
     const b = fake({ latencyMs: 40 });

@@ -152,6 +152,12 @@ function lowestMeasured(regions: readonly Region[]): Region | undefined {
   return lowestCost(measured.length > 0 ? measured : regions);
 }
 
+/** Whether `region` is the preferred region of its level with no challenger on the clock. */
+function holdsPreference(region: Region): boolean {
+  const preference = region.preference;
+  return preference !== undefined && preference.preferred === region.name && preference.challenger === undefined;
+}
+
 function dumpQuietly(response: ResponseData): void {
   response.dump().catch(() => {});
 }
@@ -246,6 +252,9 @@ export class GeoRouter implements Transport {
     this.#levels = [...new Set(this.#regions.filter((r) => r !== this.#fallback).map((r) => r.priority))].sort((a, b) => a - b);
     this.#preferences = this.#levels.map(() => createPreference());
     this.#levelRegions = this.#levels.map((level) => this.#regions.filter((r) => r !== this.#fallback && r.priority === level));
+    this.#levelRegions.forEach((inLevel, i) => {
+      for (const r of inLevel) r.preference = this.#preferences[i];
+    });
     this.#identity = { kind: 'geo-router', name: options.name };
     this.#probing = options.probe !== undefined;
     this.#refresh(undefined);
@@ -835,6 +844,8 @@ export class GeoRouter implements Transport {
   #onResponse(region: Region, status: number, latencyMs: number, now: number): void {
     region.pending -= 1;
     const ok = status < 500;
+    // Peak-EWMA moves toward a sample no higher than the estimate, so the estimate did not rise.
+    const notWorse = ok && region.measured && latencyMs <= region.ewma.cost;
     if (ok) {
       region.successes += 1;
       observePeakEwma(region.ewma, latencyMs, now, this.#o.decayMs);
@@ -844,7 +855,7 @@ export class GeoRouter implements Transport {
     }
     // Only good answers set the hedge delay: a fast 503 must not make the p95 look short.
     if (ok) recordLatency(region.window, latencyMs);
-    this.#afterOutcome(region, recordOutcome(region.health, ok, this.#o.outlier), now, ok ? latencyMs : undefined);
+    this.#afterOutcome(region, recordOutcome(region.health, ok, this.#o.outlier), now, ok ? latencyMs : undefined, notWorse);
   }
 
   #onFailure(region: Region, failure: FailureClass, elapsedMs: number, now: number): void {
@@ -867,10 +878,16 @@ export class GeoRouter implements Transport {
     observePeakEwma(region.ewma, peak, now, this.#o.decayMs);
   }
 
-  #afterOutcome(region: Region, verdict: OutcomeVerdict, now: number, sampleMs?: number): void {
+  /**
+   * `notWorse`: the outcome was a success that did not raise the region's (already measured)
+   * estimate. Then the preferred region of its level, with no challenger being timed, stays
+   * preferred — every other estimate is unchanged and was not better by the margin — so the
+   * cached pick holds and the refresh is skipped: the common request costs no ranking.
+   */
+  #afterOutcome(region: Region, verdict: OutcomeVerdict, now: number, sampleMs?: number, notWorse = false): void {
     if (verdict.t === 'eject') this.#eject(region, verdict.reason, now);
     else if (verdict.t === 'restore') this.#restore(region, sampleMs, now);
-    else if (this.#o.strategy === 'lowest-latency') this.#refresh(undefined, false, now);
+    else if (this.#o.strategy === 'lowest-latency' && !(notWorse && holdsPreference(region))) this.#refresh(undefined, false, now);
     if (channels.estimate.hasSubscribers) {
       const message: GeoEstimateMessage = {
         component: this.#identity,
