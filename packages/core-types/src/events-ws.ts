@@ -50,8 +50,8 @@ export interface WsReconnectMessage extends BerthEvent {
 
 /** A message was not delivered and its sender was told. Never silent. */
 export interface WsMessageLostMessage extends BerthEvent {
-  /** Why: dropped by the overflow policy, expired (TTL), or the pool closed. */
-  readonly reason: 'drop-oldest' | 'drop-newest' | 'rejected' | 'expired' | 'closed';
+  /** Why: dropped by the overflow policy, expired (TTL), the pool closed, or the sender aborted it (its `AbortSignal`). */
+  readonly reason: 'drop-oldest' | 'drop-newest' | 'rejected' | 'expired' | 'closed' | 'aborted';
   /** Channel name, when the message belonged to one. */
   readonly channel?: string;
   /** Its size in bytes. */

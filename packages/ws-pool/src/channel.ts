@@ -3,14 +3,20 @@ import { WsClosedError, WsInvalidMessageError } from './errors.js';
 import type { WsEvents } from './events.js';
 import { InboundQueue } from './inbound-queue.js';
 import type { ResolvedWsPoolOptions } from './options.js';
-import { Outbound } from './outbound.js';
+import { Outbound, abortedBeforeSend } from './outbound.js';
 import type { AckSink, WsSendResult } from './outbound.js';
 import type { PooledSocket } from './pooled-socket.js';
 
 /** Per-send options. */
 export interface WsSendOptions {
-  /** Milliseconds the message may wait in the buffer. Default: the pool's `ttlMs`. */
+  /** Milliseconds the message may wait in the buffer (or blocked, with `overflow: 'block'`). Default: the pool's `ttlMs`. */
   readonly ttlMs?: number;
+  /**
+   * Takes the message back while it still waits (blocked or buffered): it is removed and the
+   * send rejects with `ERR_BERTH_ABORTED`. Once handed to ws it cannot be recalled and an
+   * abort changes nothing. An already-aborted signal rejects at once.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Counters of one channel. */
@@ -118,6 +124,7 @@ export class WsChannel implements AsyncIterable<unknown> {
   send(data: unknown, options: WsSendOptions = {}): Promise<WsSendResult> {
     const o = this.#host.options;
     if (this.#closed) return Promise.reject(new WsClosedError(`Channel ${this.name} is closed`, { channel: this.name }));
+    if (options.signal?.aborted === true) return Promise.reject(abortedBeforeSend(this.name));
     const seq = o.acks ? this.#host.nextSeq(this.name) : undefined;
     let wire: string | Buffer;
     try {
@@ -146,6 +153,7 @@ export class WsChannel implements AsyncIterable<unknown> {
       owner: this,
       ttlMs: options.ttlMs ?? o.ttlMs,
     });
+    if (options.signal !== undefined) message.watch(options.signal);
     this.#socket.send(message);
     return message.promise;
   }

@@ -15,6 +15,13 @@ export class WsExpiredError extends BerthError {
   }
 }
 
+/** `ERR_BERTH_ABORTED`: the sender's `AbortSignal` fired while the message was still waiting (blocked or buffered). */
+export class WsAbortedError extends BerthError {
+  constructor(message: string, options: BerthErrorOptions = {}) {
+    super('ERR_BERTH_ABORTED', message, options);
+  }
+}
+
 /** `ERR_BERTH_WS_DROPPED`: a buffered message was pushed out by the `drop-oldest` / `drop-newest` policy. */
 export class WsDroppedError extends BerthError {
   constructor(message: string, options: BerthErrorOptions = {}) {

@@ -33,6 +33,7 @@ export class WsEvents {
     rejected: 0,
     expired: 0,
     closed: 0,
+    aborted: 0,
   };
   /** Reconnects scheduled. */
   reconnects = 0;

@@ -2,7 +2,7 @@ import { WsClosedError, WsInvalidMessageError } from './errors.js';
 import type { InboundQueue } from './inbound-queue.js';
 import type { WsFrame } from './open-context.js';
 import type { ResolvedWsPoolOptions } from './options.js';
-import { Outbound } from './outbound.js';
+import { Outbound, abortedBeforeSend } from './outbound.js';
 import type { WsSendResult } from './outbound.js';
 import type { PooledSocket } from './pooled-socket.js';
 import type { WsSendOptions } from './channel.js';
@@ -40,6 +40,7 @@ export class WsLease implements AsyncIterable<WsFrame> {
   /** Sends a raw frame; same outcomes as a channel's `send()` (never `'acked'`). */
   send(data: string | Buffer, options: WsSendOptions = {}): Promise<WsSendResult> {
     if (this.#done) return Promise.reject(new WsClosedError(`Lease on ${this.#socket.id} was released`, { socketId: this.#socket.id }));
+    if (options.signal?.aborted === true) return Promise.reject(abortedBeforeSend(undefined));
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     if (bytes > this.#options.maxPayloadBytes) {
       return Promise.reject(
@@ -55,6 +56,7 @@ export class WsLease implements AsyncIterable<WsFrame> {
       owner: undefined,
       ttlMs: options.ttlMs ?? this.#options.ttlMs,
     });
+    if (options.signal !== undefined) message.watch(options.signal);
     this.#socket.send(message);
     return message.promise;
   }

@@ -12,7 +12,14 @@ export type OverflowPolicy =
   /** The oldest buffered messages are evicted (`ERR_BERTH_WS_DROPPED`) to make room. */
   | 'drop-oldest'
   /** The new message is discarded (`ERR_BERTH_WS_DROPPED`); the buffered ones keep their place. */
-  | 'drop-newest';
+  | 'drop-newest'
+  /**
+   * The sender waits (its promise stays pending) until room frees, first come first served,
+   * for at most its `ttlMs` (then `ERR_BERTH_WS_EXPIRED`, `details.blocked: true`) or until its
+   * `signal` aborts (`ERR_BERTH_ABORTED`). A message larger than `maxBufferedBytes` can never
+   * fit and is refused at once with `ERR_BERTH_WS_BUFFER_FULL`.
+   */
+  | 'block';
 
 /** Options of the exclusive-lease sockets ({@link WsPool.acquire}), kept apart from the shared ones. */
 export interface WsLeaseOptions {
@@ -89,7 +96,7 @@ export interface WsPoolOptions {
   readonly maxBufferedBytes?: number;
   /** Milliseconds a message may wait in the buffer before it is rejected with `ERR_BERTH_WS_EXPIRED`. Default 30 000. */
   readonly ttlMs?: number;
-  /** Policy when the buffer is full. Default `reject`. */
+  /** Policy when the buffer is full: `reject`, `drop-oldest`, `drop-newest` or `block`. Default `reject`. */
   readonly overflow?: OverflowPolicy;
   /** Bytes written but not yet handed to the kernel (send callbacks pending) above which sends wait. Default 1 MiB. */
   readonly highWaterMarkBytes?: number;
@@ -275,7 +282,7 @@ export function resolveOptions(url: string | URL, input: WsPoolOptions = {}): Re
     maxBufferedMessages: count('maxBufferedMessages', input.maxBufferedMessages, DEFAULT_MAX_BUFFERED_MESSAGES),
     maxBufferedBytes: count('maxBufferedBytes', input.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
     ttlMs: ms('ttlMs', input.ttlMs, DEFAULT_TTL_MS),
-    overflow: c.oneOf('overflow', input.overflow, ['reject', 'drop-oldest', 'drop-newest'] as const, 'reject'),
+    overflow: c.oneOf('overflow', input.overflow, ['reject', 'drop-oldest', 'drop-newest', 'block'] as const, 'reject'),
     highWaterMarkBytes: count('highWaterMarkBytes', input.highWaterMarkBytes, DEFAULT_HIGH_WATER_MARK_BYTES),
     acks: c.boolean('acks', input.acks, false),
     maxUnackedMessages: count('maxUnackedMessages', input.maxUnackedMessages, DEFAULT_MAX_UNACKED_MESSAGES),

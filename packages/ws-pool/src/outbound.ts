@@ -1,4 +1,5 @@
 import type { BerthError } from '@berth/core-types';
+import { WsAbortedError } from './errors.js';
 
 /** How a `send()` ended well: handed to the kernel, or acknowledged by the server (`acks: true`). */
 export type WsSendResult = 'written' | 'acked';
@@ -11,6 +12,17 @@ export interface AckSink {
   firstWrite(message: Outbound): void;
   /** True while the unacked window is full: the message must wait. */
   windowFull(): boolean;
+}
+
+/** The rejection of a send whose signal had fired before the call. @internal */
+export function abortedBeforeSend(channel: string | undefined): WsAbortedError {
+  return new WsAbortedError('WebSocket send aborted before it was queued (the signal had already fired)', { channel });
+}
+
+/** The queue a waiting message sits in, so an abort can take it out. @internal */
+export interface OutboundHolder {
+  /** Removes `message` and rejects it with `ERR_BERTH_ABORTED`; no-op when it is not there. */
+  abort(message: Outbound): void;
 }
 
 /** What a message is made of (its wire bytes are measured once, by the caller that checked the size). @internal */
@@ -53,7 +65,10 @@ export class Outbound {
   written = false;
   /** The sender's promise. */
   readonly promise: Promise<WsSendResult>;
+  /** The buffer (or blocked queue) it waits in; `undefined` while written or in flight. */
+  holder: OutboundHolder | undefined = undefined;
   #settled = false;
+  #unwatch: (() => void) | undefined = undefined;
   #resolve!: (result: WsSendResult) => void;
   #reject!: (error: BerthError) => void;
 
@@ -80,6 +95,17 @@ export class Outbound {
     return this.expiresAt;
   }
 
+  /**
+   * Rejects the message with `ERR_BERTH_ABORTED` when `signal` fires while it still waits (its
+   * holder takes it out); a message already handed to ws cannot be recalled, so an abort then
+   * changes nothing. The listener goes away when the message settles.
+   */
+  watch(signal: AbortSignal): void {
+    const onAbort = () => this.holder?.abort(this);
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#unwatch = () => signal.removeEventListener('abort', onAbort);
+  }
+
   /** True once resolved or rejected. */
   get settled(): boolean {
     return this.#settled;
@@ -89,6 +115,8 @@ export class Outbound {
   settle(result: WsSendResult): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.holder = undefined;
+    this.#unwatch?.();
     this.#resolve(result);
   }
 
@@ -96,6 +124,8 @@ export class Outbound {
   fail(error: BerthError): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.holder = undefined;
+    this.#unwatch?.();
     this.#reject(error);
   }
 }

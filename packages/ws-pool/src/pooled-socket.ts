@@ -83,6 +83,8 @@ export interface WsSocketStats {
   readonly bufferedMessages: number;
   /** Bytes in the send buffer. */
   readonly bufferedBytes: number;
+  /** Senders waiting for buffer room (`overflow: 'block'`), not counted in `bufferedMessages`. */
+  readonly blockedMessages: number;
   /** Bytes written whose send callback has not run yet. */
   readonly inFlightBytes: number;
   /** Last ping round trip in milliseconds. */
@@ -149,6 +151,7 @@ export class PooledSocket {
       attempt: this.#attempt,
       bufferedMessages: this.#buffer.length,
       bufferedBytes: this.#buffer.bytes,
+      blockedMessages: this.#buffer.blocked,
       inFlightBytes: 'conn' in s && s.conn !== undefined ? s.conn.inFlightBytes : 0,
       rttMs: this.#rttMs,
       connections: this.#connections,

@@ -92,7 +92,7 @@ describe('delivery across a cut', () => {
     // Messages in flight at the cut were resent; the server saw them twice and kept one.
     expect(raw).toBeGreaterThanOrEqual(10_000);
     expect(p.stats().reconnects).toBe(1);
-    expect(p.stats().lost).toEqual({ 'drop-oldest': 0, 'drop-newest': 0, rejected: 0, expired: 0, closed: 0 });
+    expect(p.stats().lost).toEqual({ 'drop-oldest': 0, 'drop-newest': 0, rejected: 0, expired: 0, closed: 0, aborted: 0 });
   });
 
   it('writes raw messages buffered during an outage after the reconnect, in order', async () => {

@@ -19,11 +19,12 @@ import { WsLease } from './lease.js';
 import type { WsFrame } from './open-context.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedWsPoolOptions, WsPoolOptions } from './options.js';
-import { Outbound } from './outbound.js';
+import { Outbound, abortedBeforeSend } from './outbound.js';
 import type { WsSendResult } from './outbound.js';
 import { chooseSlot } from './placement.js';
 import { PooledSocket } from './pooled-socket.js';
 import type { SocketHost, WsSocketStats } from './pooled-socket.js';
+import type { LostReason } from './send-buffer.js';
 
 /** Options of {@link WsPool.channel}. */
 export interface WsChannelOptions {
@@ -49,8 +50,10 @@ export interface WsPoolStats {
   readonly bufferedMessages: number;
   /** Bytes buffered across sockets. */
   readonly bufferedBytes: number;
+  /** Senders waiting for buffer room across sockets (`overflow: 'block'`). */
+  readonly blockedMessages: number;
   /** Messages that left without being written, by reason (each one rejected its sender). */
-  readonly lost: Readonly<Record<'drop-oldest' | 'drop-newest' | 'rejected' | 'expired' | 'closed', number>>;
+  readonly lost: Readonly<Record<LostReason, number>>;
   /** Mean of the sockets' last ping round trip, in milliseconds. */
   readonly rttMs: number | undefined;
 }
@@ -177,6 +180,7 @@ export class WsPool {
    */
   send(data: string | Buffer, options: WsSendOptions = {}): Promise<WsSendResult> {
     if (this.#state.t !== 'open') return Promise.reject(this.#closedError());
+    if (options.signal?.aborted === true) return Promise.reject(abortedBeforeSend(undefined));
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     if (bytes > this.#o.maxPayloadBytes) {
       return Promise.reject(
@@ -195,6 +199,7 @@ export class WsPool {
       owner: undefined,
       ttlMs: options.ttlMs ?? this.#o.ttlMs,
     });
+    if (options.signal !== undefined) message.watch(options.signal);
     this.#pickForSend().send(message);
     return message.promise;
   }
@@ -309,6 +314,7 @@ export class WsPool {
       rotations: this.#events.rotations,
       bufferedMessages: details.reduce((sum, d) => sum + d.bufferedMessages, 0),
       bufferedBytes: details.reduce((sum, d) => sum + d.bufferedBytes, 0),
+      blockedMessages: details.reduce((sum, d) => sum + d.blockedMessages, 0),
       lost: { ...this.#events.lostCounts },
       rttMs: rtts.length === 0 ? undefined : rtts.reduce((a, b) => a + b, 0) / rtts.length,
     };
