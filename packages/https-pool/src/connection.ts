@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { CloseReason, ConnectionInfo, TimerHandle, TlsHandshakeInfo } from '@berth/core-types';
+import type { CloseReason, ConnectionInfo, TlsHandshakeInfo } from '@berth/core-types';
 import { BodyDeadline } from './body-deadline.js';
 import type { DialedSocket } from './dialer.js';
 import { HttpsPoolError, PoolClosedError } from './errors.js';
@@ -75,7 +75,6 @@ export class Connection {
   #phase: ConnectionPhase;
   #reusable = true;
   #expired = false;
-  #lifetimeTimer: TimerHandle | undefined;
   #disconnectError: Error | undefined;
 
   constructor(id: string, dialed: DialedSocket, options: ResolvedOptions, hooks: ConnectionHooks) {
@@ -102,9 +101,8 @@ export class Connection {
       // duration with jitter (golang/go#79664). ±lifetimeJitter spreads reconnects both ways.
       const jitter = (2 * options.random.next() - 1) * options.lifetimeJitter;
       const lifetime = Math.max(1, Math.round(options.maxLifetimeMs * (1 + jitter)));
+      // Timed by the pool's one LifetimeSchedule (no timer per connection).
       this.expiresAt = now + lifetime;
-      this.#lifetimeTimer = options.clock.setTimeout(() => this.#lifetimeEnded(), lifetime);
-      this.#lifetimeTimer.unref();
     } else {
       this.expiresAt = Number.POSITIVE_INFINITY;
     }
@@ -269,7 +267,6 @@ export class Connection {
   close(reason: CloseReason): void {
     if (this.#phase.t === 'closed') return;
     this.#enter({ t: 'closed', reason, at: this.#options.clock.now() });
-    this.#options.clock.clearTimeout(this.#lifetimeTimer);
     this.#bodyDeadline?.dispose();
     // A request still on a connection the pool closes gets ERR_BERTH_CLOSED, as promised by
     // close(); any other reason means the socket is gone (mapped to ERR_BERTH_UPSTREAM_RESET).
@@ -294,7 +291,8 @@ export class Connection {
     };
   }
 
-  #lifetimeEnded(): void {
+  /** The jittered lifetime ran out (the pool's {@link LifetimeSchedule} calls this). */
+  lifetimeEnded(): void {
     this.#expired = true;
     // Never mid-request: a busy connection is retired when its request ends.
     if (this.#phase.t === 'idle' || this.#phase.t === 'validating') {

@@ -42,6 +42,7 @@ import { AbortedError, AcquireTimeoutError, HttpsPoolError, PoolClosedError, Que
 import { Exchange } from './exchange.js';
 import type { ExchangeListener } from './exchange.js';
 import { LatencyWindow } from './latency-window.js';
+import { LifetimeSchedule } from './lifetime-schedule.js';
 import { resolveOptions } from './options.js';
 import { PoolResponse } from './pool-response.js';
 import type { HttpsPoolOptions, ResolvedOptions } from './options.js';
@@ -362,6 +363,7 @@ export class HttpsPool implements Transport, ResizablePool {
   readonly #gate: AdmissionGate;
   readonly #pool: GenericPool<Slot>;
   readonly #dialer: Dialer;
+  readonly #lifetimes: LifetimeSchedule;
   readonly #connections = new Set<Connection>();
   readonly #sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
   readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
@@ -432,6 +434,7 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#identity = { kind: 'https-pool', name: o.name, origin: o.originString, ...(o.region === undefined ? {} : { region: o.region }) };
     this.#gate = new AdmissionGate(o.targetConnections, o.clock);
     this.#dialer = new Dialer(o);
+    this.#lifetimes = new LifetimeSchedule(o.clock);
     this.#hooks = {
       closed: (connection, reason) => this.#connectionClosed(connection, reason),
       expiredWhileIdle: () => this.#publishGauges(),
@@ -1041,6 +1044,7 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#nextAttemptAt = 0;
     const connection = new Connection(`h1-${this.#poolId}-${this.#nextConnectionId++}`, dialed, o, this.#hooks);
     this.#connections.add(connection);
+    if (connection.expiresAt !== Number.POSITIVE_INFINITY) this.#lifetimes.add(connection);
     this.#created += 1;
     if (channels.connectionCreated.hasSubscribers) {
       const message: ConnectionCreatedMessage = { component: this.#identity, connection: connection.info() };
@@ -1165,6 +1169,7 @@ export class HttpsPool implements Transport, ResizablePool {
 
   #connectionClosed(connection: Connection, reason: CloseReason): void {
     if (!this.#connections.delete(connection)) return;
+    this.#lifetimes.remove(connection);
     this.#destroyed[reason] += 1;
     if (channels.connectionClosed.hasSubscribers) {
       const message: ConnectionClosedMessage = {
