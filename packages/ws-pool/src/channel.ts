@@ -245,22 +245,23 @@ export class WsChannel implements AsyncIterable<unknown> {
    * ready (else its ready sequence does it), move its buffered messages in order, and route
    * new sends there. @internal
    */
-  rehome(next: PooledSocket): void {
+  rehome(next: PooledSocket, takeBuffered = true): void {
     const old = this.#socket;
     this.#socket = next;
     next.control(this.#host.options.codec.encodeSubscribe(this.name));
     next.retransmit(this.#unacked);
-    next.adopt(old.take((m) => m.owner === this));
+    if (takeBuffered) next.adopt(old.take((m) => m.owner === this));
   }
 
   /**
    * Moves to `next` (ready) make-before-break: subscribe there, resend the unacked window
-   * there (the server drops duplicates), move buffered messages in order, and route new sends
-   * there. Resolves when the first message arrives on `next` (the new subscription is live) or
-   * after `graceMs`, so the caller can then close the old socket without a gap. @internal
+   * there (the server drops duplicates), and route new sends there; the caller moves the old
+   * socket's whole buffer afterwards, so channel and raw sends keep their relative order.
+   * Resolves when the first message arrives on `next` (the new subscription is live) or after
+   * `graceMs`, so the caller can then close the old socket without a gap. @internal
    */
   moveTo(next: PooledSocket, graceMs: number): Promise<void> {
-    this.rehome(next);
+    this.rehome(next, false);
     return new Promise<void>((resolve) => {
       const clock = this.#host.options.clock;
       const timer = clock.setTimeout(() => done(), graceMs);

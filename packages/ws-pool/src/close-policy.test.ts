@@ -6,7 +6,7 @@ const policy = { retryOnPolicyClose: false, retryLaterMs: 5_000 };
 describe('classifyClose', () => {
   it.each([
     [1000, { action: 'retry' }],
-    [1001, { action: 'retry' }],
+    [1001, { action: 'retry-now' }],
     [1005, { action: 'retry' }],
     [1006, { action: 'retry' }],
     [1011, { action: 'retry' }],

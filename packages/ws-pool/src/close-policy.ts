@@ -4,6 +4,12 @@ import type { BerthError } from '@berth/core-types';
 export type CloseDecision =
   /** Reconnect after the usual full-jitter backoff. */
   | { readonly action: 'retry' }
+  /**
+   * Reconnect at once, without backoff (1001 going away: this server instance is draining, a
+   * new connection lands on another). Only the first failure after a stable connection (attempt
+   * counter at 0) skips the backoff; a flapping endpoint falls back to `retry`.
+   */
+  | { readonly action: 'retry-now' }
   /** Reconnect, but not before `floorMs` (plus jitter): server restart, overload, `Retry-After`. */
   | { readonly action: 'retry-later'; readonly floorMs: number }
   /** Do not reconnect: the socket goes to `errored` until `reconnect()`. */
@@ -47,9 +53,15 @@ const POLICY_CODES = new Set([1008, 4401, 4403]);
 
 /**
  * The default close-code classifier. Unlike reconnecting-websocket and graphql-ws it tells
- * apart restart (1001, 1012), overload (1013, 429/503 + `Retry-After`), policy (1008, 4401,
- * 4403) and fatal codes (BasedHardware/omi#5520 treated 1012/1013 as plain errors), and it
- * retries a 1000 the server sent (a restart, enisdenjo/graphql-ws#446) but never one we sent.
+ * apart going away (1001: redial at once), restart (1012: retry later), overload (1013,
+ * 429/503 + `Retry-After`), policy (1008, 4401, 4403) and fatal codes (BasedHardware/omi#5520
+ * treated 1012/1013 as plain errors), and it retries a 1000 the server sent (a restart,
+ * enisdenjo/graphql-ws#446) but never one we sent.
+ *
+ * 1001 and 1012 differ on purpose (RFC 6455 §7.4.1, IANA registry): "going away" means this
+ * endpoint is leaving (a draining instance behind a load balancer), so another is ready now;
+ * "service restart" means the service itself restarts, so an immediate redial would hit it
+ * mid-restart and the floor of `retryLaterMs` applies.
  */
 export function classifyClose(info: CloseInfo, policy: ClosePolicy): CloseDecision {
   const later: CloseDecision = { action: 'retry-later', floorMs: info.retryAfterMs ?? policy.retryLaterMs };
@@ -61,6 +73,7 @@ export function classifyClose(info: CloseInfo, policy: ClosePolicy): CloseDecisi
     return status >= 500 ? { action: 'retry' } : { action: 'stop' };
   }
   if (info.byUs) return { action: 'stop' };
+  if (info.code === 1001) return { action: 'retry-now' };
   if (LATER_CODES.has(info.code) || info.code === 4429) return later;
   if (POLICY_CODES.has(info.code)) return onPolicy;
   if (FATAL_CODES.has(info.code)) return { action: 'stop' };

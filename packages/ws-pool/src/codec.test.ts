@@ -24,6 +24,12 @@ describe('JSON envelope codec', () => {
     expect(decode('{"c":"a","s":1.5,"d":1}')).toEqual({ type: 'message', channel: 'a', data: 1 });
   });
 
+  it('decodes the going-away hint, with or without a reason', () => {
+    expect(decode('{"t":"goaway"}')).toEqual({ type: 'going-away' });
+    expect(decode('{"t":"goaway","r":"deploy"}')).toEqual({ type: 'going-away', reason: 'deploy' });
+    expect(decode('{"t":"goaway","r":7}')).toEqual({ type: 'going-away' });
+  });
+
   it('builds subscribe frames from hooks, or none', () => {
     const codec = createJsonEnvelopeCodec({
       subscribe: (channel) => ({ op: 'subscribe', args: [channel] }),

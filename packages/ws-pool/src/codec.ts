@@ -3,7 +3,14 @@ export type WsInbound =
   /** Data for a channel. `seq`, when the server numbers its messages, lets the channel drop duplicates. */
   | { readonly type: 'message'; readonly channel: string; readonly data: unknown; readonly seq?: number }
   /** The server has every message of `channel` up to and including `seq` (cumulative). */
-  | { readonly type: 'ack'; readonly channel: string; readonly seq: number };
+  | { readonly type: 'ack'; readonly channel: string; readonly seq: number }
+  /**
+   * The server announces it will close this connection soon (draining, deploy, rebalancing:
+   * Discord's RECONNECT, Slack's `disconnect`, an HTTP/2 GOAWAY in spirit). The pool replaces
+   * the socket make-before-break at once: the new one is dialled, made ready and subscribed,
+   * and takes the channels and the buffer before the old one closes.
+   */
+  | { readonly type: 'going-away'; readonly reason?: string };
 
 /**
  * The wire format of channels. Subscribe / unsubscribe frames are re-derived from the channel
@@ -33,6 +40,7 @@ interface Envelope {
   readonly c?: unknown;
   readonly s?: unknown;
   readonly d?: unknown;
+  readonly r?: unknown;
 }
 
 /**
@@ -40,7 +48,8 @@ interface Envelope {
  *
  * - message: `{"c":"<channel>","s":<seq>,"d":<data>}` (`s` only with acks)
  * - subscribe / unsubscribe: `{"t":"sub","c":"<channel>"}` / `{"t":"unsub","c":"<channel>"}`
- * - from the server: `{"c":"<channel>","d":<data>,"s":<seq>?}` and acks `{"t":"ack","c":"<channel>","s":<seq>}`
+ * - from the server: `{"c":"<channel>","d":<data>,"s":<seq>?}`, acks `{"t":"ack","c":"<channel>","s":<seq>}`
+ *   and the going-away hint `{"t":"goaway","r":"<reason>"?}`
  */
 export function createJsonEnvelopeCodec(hooks: JsonEnvelopeHooks = {}): WsCodec {
   const frame = (value: unknown): string | undefined => (value === undefined ? undefined : JSON.stringify(value));
@@ -59,7 +68,9 @@ export function createJsonEnvelopeCodec(hooks: JsonEnvelopeHooks = {}): WsCodec 
       } catch {
         return undefined;
       }
-      if (typeof value !== 'object' || value === null || typeof value.c !== 'string') return undefined;
+      if (typeof value !== 'object' || value === null) return undefined;
+      if (value.t === 'goaway') return typeof value.r === 'string' ? { type: 'going-away', reason: value.r } : { type: 'going-away' };
+      if (typeof value.c !== 'string') return undefined;
       const seq = typeof value.s === 'number' && Number.isSafeInteger(value.s) ? value.s : undefined;
       if (value.t === 'ack') return seq === undefined ? undefined : { type: 'ack', channel: value.c, seq };
       if (value.t !== undefined) return undefined;

@@ -107,6 +107,7 @@ export class PooledSocket {
   #state: State = { t: 'closed' };
   #attempt = 0;
   #retiring = false;
+  #replacing = false;
   #connections = 0;
   #rttMs: number | undefined;
   #expiryTimer: TimerHandle | undefined;
@@ -156,6 +157,15 @@ export class PooledSocket {
       rttMs: this.#rttMs,
       connections: this.#connections,
     };
+  }
+
+  /**
+   * Set while the pool dials this socket's replacement (rotation, server hint): a close then
+   * waits out the normal backoff instead of redialling at once, since the replacement takes
+   * over; if the replacement fails, the backoff timer reconnects this socket.
+   */
+  set replacing(value: boolean) {
+    this.#replacing = value;
   }
 
   /** Starts the first connection. */
@@ -320,9 +330,9 @@ export class PooledSocket {
     this.#host.stateChanged(this, from, next.t);
   }
 
-  #connect(): void {
+  #connect(closeCode?: number): void {
     const ticket = this.#host.gate.enter();
-    this.#setState({ t: 'connecting', ticket, conn: undefined });
+    this.#setState({ t: 'connecting', ticket, conn: undefined }, closeCode);
     void ticket.granted.then(() => {
       const s = this.#state;
       if (s.t === 'connecting' && s.ticket === ticket && s.conn === undefined) this.#dial(ticket);
@@ -614,6 +624,15 @@ export class PooledSocket {
       this.#setState({ t: 'errored', error }, code);
       this.#buffer.failAll(() => this.#closedError(error));
       this.#clearExpiry();
+      return;
+    }
+    // Going away (1001) after a stable connection: the buffer and channels stay with this socket,
+    // so redialling now replays them on the new connection with no backoff gap. Not while a
+    // replacement is being dialled (it takes over), and not when the endpoint flaps.
+    if (decision.action === 'retry-now' && this.#attempt === 0 && !this.#replacing) {
+      this.#attempt += 1;
+      this.#host.events.reconnect(this.id, this.#attempt, 0, code, conn.failure);
+      this.#connect(code);
       return;
     }
     const floor = decision.action === 'retry-later' ? decision.floorMs : 0;

@@ -410,6 +410,11 @@ export class WsPool {
       this.#o.onMessage?.(data, isBinary, socket.id);
       return;
     }
+    if (decoded.type === 'going-away') {
+      const slot = this.#slotOf.get(socket);
+      if (slot?.socket === socket) void this.#rotate(slot, decoded.reason === undefined ? 'going-away' : `going-away: ${decoded.reason}`);
+      return;
+    }
     const channel = this.#channels.get(decoded.channel);
     if (channel === undefined) return;
     if (decoded.type === 'ack') channel.ack(decoded.seq);
@@ -492,11 +497,13 @@ export class WsPool {
     const next = this.#newSocket();
     slot.rotating = next;
     this.#slotOf.set(next, slot);
+    old.replacing = true;
     next.start();
     const ready = await this.#whenReady(next);
     if (!ready || this.#state.t !== 'open') {
       slot.rotating = undefined;
       this.#slotOf.delete(next);
+      old.replacing = false;
       await next.close();
       return;
     }
