@@ -346,6 +346,21 @@ describe('requests and bodies', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED', cause: { message: 'source broke' } });
   });
 
+  it('fails a queued request whose Readable body errors while it waits with ERR_BERTH_ABORTED, without an unlistened error', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1, behaviour: { delayMs: 100 } });
+    const m = await mux(s, { maxSessions: 1 });
+    await (await m.request({ path: '/warm', headers: behave({}) })).dump();
+    const busy = m.request({ path: '/busy' });
+    const body = new Readable({ read() {} });
+    const queued = m.request({ path: '/queued', method: 'POST', body });
+    expect(m.stats().queued).toBe(1);
+    body.destroy(new Error('source broke early'));
+    await expect(queued).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED', cause: { message: 'source broke early' } });
+    expect(m.stats().queued).toBe(0);
+    await (await busy).dump();
+    expect(s.requests.map((r) => r.path)).toEqual(['/warm', '/busy']);
+  });
+
   it('publishes berth:request:start with mutable headers (traceparent) and berth:request:end per attempt', async () => {
     const s = await server({ protocol: 'h2c', behaviour: { echo: true } });
     const m = await mux(s);

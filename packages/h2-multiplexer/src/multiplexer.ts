@@ -12,7 +12,6 @@ import type {
   RequestOptions,
   RequestStartMessage,
   ResponseData,
-  TimerHandle,
   Transport,
   Urgency,
 } from '@berth/core-types';
@@ -49,6 +48,17 @@ const DEFAULT_URGENCY: Urgency = 3;
 /** grpc-js doubles its keep-alive time without bound; an hour is far past any server's patience rule. */
 const MAX_PING_INTERVAL_MS = 3_600_000;
 
+/** Fields of a request without headers; replaced by a fresh object before anything is added. */
+const NO_FIELDS: Record<string, string | string[]> = Object.freeze({});
+
+let capturedResolve: unknown;
+let capturedReject: unknown;
+/** The one Promise executor of `request()`: hands resolve and reject out synchronously. */
+function captureSettlers(resolve: unknown, reject: unknown): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 let nextRequestId = 0;
 let nextMultiplexerId = 0;
 
@@ -77,7 +87,7 @@ interface Attempt {
 /** Where a request is in its life. */
 type Phase =
   | { readonly t: 'new' }
-  | { readonly t: 'queued'; readonly entry: QueueEntry<Pending>; readonly since: number; timer: TimerHandle | undefined }
+  | { readonly t: 'queued'; readonly entry: QueueEntry<Pending>; readonly since: number; timer: DeadlineNode<Pending> | undefined }
   | { readonly t: 'sending'; readonly attempt: Attempt }
   | { readonly t: 'streaming'; readonly body: ResponseBody }
   | { readonly t: 'done' };
@@ -87,6 +97,7 @@ const DONE: Phase = { t: 'done' };
 const NEW: Phase = { t: 'new' };
 
 interface Pending {
+  readonly mux: H2Multiplexer;
   readonly options: RequestOptions;
   readonly method: string;
   readonly fields: Readonly<Record<string, string | string[]>>;
@@ -103,8 +114,11 @@ interface Pending {
   attempts: number;
   refusedRetries: number;
   queuedMs: number;
-  deadline: TimerHandle | undefined;
-  removeAbortListener: (() => void) | undefined;
+  /** Node in the multiplexer's request-deadline list, while the request has a `timeoutMs` running. */
+  deadline: DeadlineNode<Pending> | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** Makes the request its own abort listener (EventListenerObject). */
+  readonly handleEvent: (this: Pending) => void;
   /**
    * The caller's async context, captured only when the request has to wait: `#pump` runs in
    * whichever context freed the slot, so without it AsyncLocalStorage (and OpenTelemetry's
@@ -140,6 +154,10 @@ export class H2Multiplexer implements Transport {
   readonly #bodyContext: ResponseBodyContext;
   /** Every in-flight attempt's headers deadline, on one timer. */
   readonly #headersDeadlines: DeadlineList<Attempt>;
+  /** Every request's overall deadline (`timeoutMs`), on one timer. */
+  readonly #requestDeadlines: DeadlineList<Pending>;
+  /** Every queued request's `acquireTimeoutMs`, on one timer. */
+  readonly #acquireDeadlines: DeadlineList<Pending>;
   readonly #prefix: string;
   /** RFC 9113 §6.5.2 size of `:scheme` and node's default `:authority`, plus the fixed part of `:method` and `:path`. */
   readonly #pseudoBytes: number;
@@ -190,6 +208,22 @@ export class H2Multiplexer implements Transport {
       const headersTimeoutMs = p.options.headersTimeoutMs ?? o.headersTimeoutMs;
       this.#fail(p, new HeadersTimeoutError(`no response head from ${o.origin}${p.options.path} within ${headersTimeoutMs} ms`, { origin: o.origin, headersTimeoutMs }));
     });
+    this.#requestDeadlines = new DeadlineList<Pending>(o.clock, (p) => {
+      p.deadline = undefined;
+      const timeoutMs = p.options.timeoutMs ?? o.requestTimeoutMs;
+      this.#fail(p, new RequestTimeoutError(`request to ${o.origin}${p.options.path} timed out after ${timeoutMs} ms`, { origin: o.origin, timeoutMs }));
+    });
+    this.#acquireDeadlines = new DeadlineList<Pending>(o.clock, (p) => {
+      if (p.phase.t === 'queued') p.phase.timer = undefined;
+      const ms = o.acquireTimeoutMs;
+      this.#fail(
+        p,
+        new AcquireTimeoutError(`no HTTP/2 stream to ${o.origin} became free within ${ms} ms (${this.#describeSlots()})`, {
+          origin: o.origin,
+          acquireTimeoutMs: ms,
+        }),
+      );
+    });
     this.#bodyContext = {
       origin: o.origin,
       clock: o.clock,
@@ -199,7 +233,7 @@ export class H2Multiplexer implements Transport {
         const p = attempt.p;
         this.#inFlight -= 1;
         p.phase = DONE;
-        p.removeAbortListener?.();
+        if (p.signal !== undefined) p.signal.removeEventListener('abort', p);
         if (error !== undefined) {
           this.#errors += 1;
           attempt.session.countError();
@@ -223,76 +257,91 @@ export class H2Multiplexer implements Transport {
    * only with `BerthError`s (see the README's error table).
    */
   request(options: RequestOptions): Promise<ResponseData> {
+    const o = this.#o;
     if (this.#state.t !== 'ready') {
-      return Promise.reject(new ClosedError(`h2 multiplexer for ${this.#o.origin} is closed`, { origin: this.#o.origin }));
+      return Promise.reject(new ClosedError(`h2 multiplexer for ${o.origin} is closed`, { origin: o.origin }));
     }
-    const method = (options.method ?? 'GET').toUpperCase();
-    let normalized: ReturnType<typeof normalizeHeaders>;
+    const method = options.method === undefined ? 'GET' : options.method.toUpperCase();
+    let fields: Record<string, string | string[]> = NO_FIELDS;
+    let authority: string | undefined;
+    let fieldBytes = 0;
     try {
       checkTarget(method, options.path);
-      normalized = normalizeHeaders(options.headers);
+      if (options.headers !== undefined) {
+        const normalized = normalizeHeaders(options.headers);
+        fields = normalized.fields;
+        authority = normalized.authority;
+        fieldBytes = normalized.bytes;
+      }
       checkUrgency(options.priority);
     } catch (error) {
       this.#errors += 1;
       return Promise.reject(error instanceof Error ? error : new InvalidRequestError(String(error)));
     }
-    if (options.signal?.aborted === true) {
+    const signal = options.signal;
+    if (signal?.aborted === true) {
       this.#errors += 1;
-      return Promise.reject(new AbortedError(`request to ${this.#o.origin}${options.path} aborted before it was sent`, { cause: options.signal.reason }));
+      return Promise.reject(new AbortedError(`request to ${o.origin}${options.path} aborted before it was sent`, { cause: signal.reason }));
     }
     const urgency = options.priority ?? DEFAULT_URGENCY;
-    const fields = normalized.fields;
-    const authority = normalized.authority;
     let headerBytes =
-      normalized.bytes + this.#pseudoBytes + method.length + options.path.length + (authority === undefined ? this.#defaultAuthorityBytes : authority.length);
+      fieldBytes + this.#pseudoBytes + method.length + options.path.length + (authority === undefined ? this.#defaultAuthorityBytes : authority.length);
     if (options.priority !== undefined || options.incremental !== undefined) {
       const value = priorityField(urgency, options.incremental ?? false);
+      if (fields === NO_FIELDS) fields = {};
       fields['priority'] = value;
       headerBytes += 'priority'.length + value.length + FIELD_OVERHEAD_BYTES;
     }
-    if (headerBytes > this.#o.maxHeaderListBytes) {
+    if (headerBytes > o.maxHeaderListBytes) {
       this.#errors += 1;
-      return Promise.reject(this.#headersTooLarge(method, options.path, headerBytes, this.#o.maxHeaderListBytes, 'maxHeaderListBytes'));
+      return Promise.reject(this.#headersTooLarge(method, options.path, headerBytes, o.maxHeaderListBytes, 'maxHeaderListBytes'));
     }
     const body = options.body;
-    const replayable = body === undefined || typeof body === 'string' || body instanceof Uint8Array;
-    return new Promise<ResponseData>((resolve, reject) => {
-      const p: Pending = {
-        options,
-        method,
-        fields,
-        authority,
-        urgency,
-        headerBytes,
-        replayable,
-        idempotent: options.idempotent ?? IDEMPOTENT_METHODS.has(method),
-        startedAt: this.#o.clock.now(),
-        resolve,
-        reject,
-        phase: NEW,
-        attempts: 0,
-        refusedRetries: 0,
-        queuedMs: 0,
-        deadline: undefined,
-        removeAbortListener: undefined,
-        scope: undefined,
-      };
-      this.#requests += 1;
-      const timeoutMs = options.timeoutMs ?? this.#o.requestTimeoutMs;
-      if (timeoutMs !== undefined) {
-        p.deadline = this.#o.clock.setTimeout(() => {
-          p.deadline = undefined;
-          this.#fail(p, new RequestTimeoutError(`request to ${this.#o.origin}${options.path} timed out after ${timeoutMs} ms`, { origin: this.#o.origin, timeoutMs }));
-        }, timeoutMs);
-      }
-      const signal = options.signal;
-      if (signal !== undefined) {
-        const onAbort = () => this.#fail(p, new AbortedError(`request to ${this.#o.origin}${options.path} aborted`, { cause: signal.reason }));
-        signal.addEventListener('abort', onAbort, { once: true });
-        p.removeAbortListener = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#enqueue(p, false);
-    });
+    // A shared executor instead of a closure per request: it only hands out resolve and reject.
+    const promise = new Promise<ResponseData>(captureSettlers);
+    const p: Pending = {
+      mux: this,
+      options,
+      method,
+      fields,
+      authority,
+      urgency,
+      headerBytes,
+      replayable: body === undefined || typeof body === 'string' || body instanceof Uint8Array,
+      idempotent: options.idempotent ?? IDEMPOTENT_METHODS.has(method),
+      startedAt: o.clock.now(),
+      resolve: capturedResolve as (response: ResponseData) => void,
+      reject: capturedReject as (error: BerthError) => void,
+      phase: NEW,
+      attempts: 0,
+      refusedRetries: 0,
+      queuedMs: 0,
+      deadline: undefined,
+      signal,
+      handleEvent: H2Multiplexer.#onAbort,
+      scope: undefined,
+    };
+    this.#requests += 1;
+    const timeoutMs = options.timeoutMs ?? o.requestTimeoutMs;
+    // One shared timer for every request deadline instead of a Timeout and a closure each.
+    if (timeoutMs !== undefined) p.deadline = this.#requestDeadlines.add(p, p.startedAt + timeoutMs);
+    // `p` is the listener (an EventListenerObject): no closure to add, none to keep for removal.
+    if (signal !== undefined) signal.addEventListener('abort', p, { once: true });
+    // A caller's stream that fails while the request still waits for a slot must fail the
+    // request, not crash the process with an unlistened 'error'.
+    if (body instanceof Readable) {
+      finished(body, (error) => {
+        if (error !== undefined && error !== null) this.#bodyFailed(p, undefined, error);
+      });
+    }
+    this.#enqueue(p, false);
+    return promise;
+  }
+
+  /** `handleEvent` of every {@link Pending}: the caller's signal fired. */
+  static #onAbort(this: Pending): void {
+    const { mux, options, signal } = this;
+    mux.#fail(this, new AbortedError(`request to ${mux.#o.origin}${options.path} aborted`, { cause: signal?.reason }));
   }
 
   /** A synchronous snapshot: sessions with their streams, windows and RTT, the queue, counters. */
@@ -387,19 +436,7 @@ export class H2Multiplexer implements Transport {
     const phase: Phase = { t: 'queued', entry, since: now, timer: undefined };
     p.phase = phase;
     this.#pump();
-    if (p.phase === phase) {
-      const ms = this.#o.acquireTimeoutMs;
-      phase.timer = this.#o.clock.setTimeout(() => {
-        phase.timer = undefined;
-        this.#fail(
-          p,
-          new AcquireTimeoutError(`no HTTP/2 stream to ${this.#o.origin} became free within ${ms} ms (${this.#describeSlots()})`, {
-            origin: this.#o.origin,
-            acquireTimeoutMs: ms,
-          }),
-        );
-      }, ms);
-    }
+    if (p.phase === phase) phase.timer = this.#acquireDeadlines.add(p, now + this.#o.acquireTimeoutMs);
   }
 
   /** Moves queued requests onto free slots, most urgent first; dials when all slots are taken. */
@@ -547,7 +584,7 @@ export class H2Multiplexer implements Transport {
     const o = this.#o;
     const now = o.clock.now();
     if (p.phase.t === 'queued') {
-      o.clock.clearTimeout(p.phase.timer);
+      this.#acquireDeadlines.remove(p.phase.timer);
       p.queuedMs += now - p.phase.since;
     }
     if (p.headerBytes > session.peerMaxHeaderListBytes) {
@@ -581,9 +618,10 @@ export class H2Multiplexer implements Transport {
       for (const name in fields) headers[name] = fields[name];
     }
     const body = p.options.body;
-    let opened: ReturnType<H2Session['open']>;
+    const reused = session.used;
+    let stream: ClientHttp2Stream;
     try {
-      opened = session.open(headers, body === undefined);
+      stream = session.open(headers, p.method, body === undefined, now);
     } catch (error) {
       // A stream that was never created is safe to replay; anything else is a header a
       // subscriber of berth:request:start added that Node refused.
@@ -601,7 +639,6 @@ export class H2Multiplexer implements Transport {
       this.#fail(p, new InvalidRequestError(`HTTP/2 request to ${o.origin}${p.options.path} refused by node:http2: ${(error as Error).message}`, { cause: error }));
       return;
     }
-    const { stream, reused } = opened;
     this.#inFlight += 1;
     const attempt: Attempt = { mux: this, p, session, stream, reused, sentAt: now, start, headersTimer: undefined };
     p.phase = { t: 'sending', attempt };
@@ -636,20 +673,27 @@ export class H2Multiplexer implements Transport {
     const source = body instanceof Readable ? body : Readable.from(body);
     // Our own reason is recorded, and the request failed, the moment the source fails:
     // finished() is attached before pipeline() so its listener runs first, before pipeline
-    // destroys the HTTP/2 stream. Node 22 emits the stream's 'close' (with a non-zero
-    // rstCode) before pipeline's callback, which would otherwise read as a peer reset.
-    finished(source, (error) => {
-      if (error !== undefined && error !== null) this.#bodyFailed(p, attempt, error);
-    });
+    // destroys the HTTP/2 stream. Node emits the stream's 'close' (with a non-zero rstCode)
+    // before pipeline's callback, which would otherwise read as a peer reset. A caller's
+    // Readable got its finished() in request() already.
+    if (source !== body) {
+      finished(source, (error) => {
+        if (error !== undefined && error !== null) this.#bodyFailed(p, attempt, error);
+      });
+    }
     pipeline(source, attempt.stream, (error) => {
       if (error !== undefined && error !== null) this.#bodyFailed(p, attempt, error);
     });
   }
 
-  /** The request body failed while `attempt` was sending: ERR_BERTH_ABORTED, whatever the stream reports after. */
-  #bodyFailed(p: Pending, attempt: Attempt, error: Error): void {
+  /**
+   * The request body failed while the request waited or `attempt` (any, when undefined) was
+   * sending: ERR_BERTH_ABORTED, whatever the stream reports after.
+   */
+  #bodyFailed(p: Pending, attempt: Attempt | undefined, error: Error): void {
+    const phase = p.phase;
     // #fail() marks the request done before it cancels the stream, so the 'close' that follows is ignored.
-    if (p.phase.t !== 'sending' || p.phase.attempt !== attempt) return;
+    if (phase.t === 'done' || phase.t === 'streaming' || (phase.t === 'sending' && attempt !== undefined && phase.attempt !== attempt)) return;
     this.#fail(p, new AbortedError(`request body stream to ${this.#o.origin}${p.options.path} failed: ${error.message}`, { cause: error }));
   }
 
@@ -658,7 +702,7 @@ export class H2Multiplexer implements Transport {
     const o = this.#o;
     this.#headersDeadlines.remove(attempt.headersTimer);
     attempt.headersTimer = undefined;
-    o.clock.clearTimeout(p.deadline);
+    this.#requestDeadlines.remove(p.deadline);
     p.deadline = undefined;
     const now = o.clock.now();
     const status = Number(headers[':status'] ?? 0);
@@ -750,10 +794,9 @@ export class H2Multiplexer implements Transport {
     const phase = p.phase;
     if (phase.t === 'done') return;
     p.phase = DONE;
-    const clock = this.#o.clock;
     if (phase.t === 'queued') {
       this.#queue.remove(phase.entry);
-      clock.clearTimeout(phase.timer);
+      this.#acquireDeadlines.remove(phase.timer);
     } else if (phase.t === 'sending') {
       const attempt = phase.attempt;
       this.#headersDeadlines.remove(attempt.headersTimer);
@@ -769,9 +812,9 @@ export class H2Multiplexer implements Transport {
       endedAttempt.session.countError();
       this.#publishEnd(endedAttempt.start, undefined, endedAttempt.reused, endedAttempt.session.id, endedAttempt.sentAt, error);
     }
-    clock.clearTimeout(p.deadline);
+    this.#requestDeadlines.remove(p.deadline);
     p.deadline = undefined;
-    p.removeAbortListener?.();
+    if (p.signal !== undefined) p.signal.removeEventListener('abort', p);
     this.#errors += 1;
     p.reject(error);
   }

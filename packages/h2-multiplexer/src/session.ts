@@ -11,12 +11,16 @@ import type { H2SessionStats } from './stats.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 /**
- * `ClientHttp2Session.request()` copies its options and fills in the RFC 7540 priority
- * defaults; handing it objects that already carry them (shared, it never keeps them) skips
- * four property additions per request, measurably slower than the validation they replace.
+ * `ClientHttp2Session.request()` options. None at all for a GET, HEAD or DELETE without a body:
+ * node then ends the stream itself (`isPayloadMeaningless`). Otherwise only `endStream`: node
+ * copies the object and adds the RFC 7540 priority defaults, which is cheaper than validating
+ * pre-filled ones (measured: pre-filled weight/parent/exclusive/silent cost ~1 µs per request
+ * in `setAndValidatePriorityOptions`, more than the four property additions they replace).
  */
-const END_STREAM = Object.freeze({ endStream: true, weight: http2.constants.NGHTTP2_DEFAULT_WEIGHT, parent: 0, exclusive: false, silent: false });
-const KEEP_OPEN = Object.freeze({ endStream: false, weight: http2.constants.NGHTTP2_DEFAULT_WEIGHT, parent: 0, exclusive: false, silent: false });
+const END_STREAM = Object.freeze({ endStream: true });
+const KEEP_OPEN = Object.freeze({ endStream: false });
+/** Methods node:http2 ends by itself when no options are given (`kNoPayloadMethods`). */
+const NO_PAYLOAD_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE']);
 /** Before the server's SETTINGS, Go x/net and undici assume 100 concurrent streams. */
 const ASSUMED_PEER_MAX_STREAMS = 100;
 
@@ -52,13 +56,6 @@ export interface SessionContext {
   readonly identity: ComponentIdentity;
   /** Current keep-alive interval (doubled after GOAWAY ENHANCE_YOUR_CALM). */
   pingIntervalMs(): number;
-}
-
-/** A stream handed out by {@link H2Session.open}. */
-export interface OpenedStream {
-  readonly stream: ClientHttp2Stream;
-  /** The session had carried a stream before. */
-  readonly reused: boolean;
 }
 
 /**
@@ -237,19 +234,23 @@ export class H2Session {
     return this.#goaway !== undefined;
   }
 
+  /** True once the session carried a stream (the next one is `reused`). */
+  get used(): boolean {
+    return this.#requestCount > 0;
+  }
+
   /**
-   * Opens a stream; the caller checked {@link available} and must call {@link streamClosed}
-   * from the stream's 'close' (one listener per stream instead of two). Throws what
-   * `ClientHttp2Session.request` throws.
+   * Opens a stream at monotonic time `now`; the caller checked {@link available} and must call
+   * {@link streamClosed} from the stream's 'close' (one listener per stream instead of two).
+   * Throws what `ClientHttp2Session.request` throws.
    */
-  open(headers: OutgoingHttpHeaders, endStream: boolean): OpenedStream {
-    const stream = this.#session.request(headers, endStream ? END_STREAM : KEEP_OPEN);
-    const reused = this.#requestCount > 0;
+  open(headers: OutgoingHttpHeaders, method: string, endStream: boolean, now: number): ClientHttp2Stream {
+    const stream = this.#session.request(headers, endStream ? (NO_PAYLOAD_METHODS.has(method) ? undefined : END_STREAM) : KEEP_OPEN);
     this.#requestCount += 1;
-    this.#lastUsedAt = this.#options.clock.now();
+    this.#lastUsedAt = now;
     this.#streams.add(stream);
-    this.#clearIdle();
-    return { stream, reused };
+    if (this.#idleTimer !== undefined) this.#clearIdle();
+    return stream;
   }
 
   /**
