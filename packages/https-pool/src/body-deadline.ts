@@ -40,14 +40,18 @@ export class BodyDeadline {
     this.#clock = clock;
   }
 
-  /** A response head arrived: its body may stay silent for `timeoutMs` at a time. */
-  start(watcher: BodyWatcher, timeoutMs: number): void {
+  /**
+   * A response head arrived: its body may stay silent for `timeoutMs` at a time. Returns
+   * the clock reading taken, so the caller needs no other for the same instant.
+   */
+  start(watcher: BodyWatcher, timeoutMs: number): number {
     const now = this.#clock.now();
     this.#watcher = watcher;
     this.#timeoutMs = timeoutMs;
     this.#paused = false;
     this.#lastProgressAt = now;
     this.#armBy(now + timeoutMs, now);
+    return now;
   }
 
   /** A body chunk arrived. */

@@ -189,9 +189,8 @@ export class Connection {
     this.#reusable = false;
   }
 
-  /** Starts a request on this connection. */
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
-    const now = this.#options.clock.now();
+  /** Starts a request on this connection at `now` (the pool's clock reading). */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, now: number): void {
     this.#enter({ t: 'busy', since: now });
     this.requestCount += 1;
     this.lastUsedAt = now;
@@ -199,8 +198,7 @@ export class Connection {
   }
 
   /** Lends the connection to a caller that will not send through the pool (`HttpsPool.acquire`). */
-  lease(): void {
-    const now = this.#options.clock.now();
+  lease(now: number): void {
     this.#enter({ t: 'busy', since: now });
     this.lastUsedAt = now;
   }

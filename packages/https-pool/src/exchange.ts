@@ -1,3 +1,4 @@
+import { util as undiciUtil } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { BerthError, ResponseHeaders } from '@berth/core-types';
 import type { BodyDeadline, BodyWatcher } from './body-deadline.js';
@@ -8,8 +9,8 @@ import type { BodySource } from './response-body.js';
 
 /** What an {@link Exchange} reports to the pool. */
 export interface ExchangeListener {
-  /** The response head arrived. */
-  head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void;
+  /** The response head arrived at `now` (clock reading). */
+  head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void;
   /** The attempt failed; `headReceived` says whether a response head had arrived first. */
   failed(error: BerthError, headReceived: boolean): void;
   /** The request ended (body fully received, or failed); the connection may be reused or retired. */
@@ -22,6 +23,12 @@ export interface ExchangeListener {
  * "dispatch with empty handler" runs at 1.08× its Pool, ANCHORS §9), lets us map every
  * failure to a Berth code before a caller sees it, count body bytes for `maxResponseBytes`
  * without another stream, and know exactly whether a response byte arrived (the safe-resend rule).
+ *
+ * It speaks the handler interface undici's client calls natively (`onConnect`, `onHeaders`,
+ * `onData`, `onComplete`, `onError` — the one undici's own `request()` handler uses). A
+ * handler with the newer controller methods is wrapped by undici in an `UnwrapHandler` and an
+ * `UnwrapController` per request, which also parses the (empty) trailers into an object:
+ * two objects and a call layer per request saved.
  */
 export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWatcher {
   readonly #listener: ExchangeListener;
@@ -29,8 +36,13 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
   readonly #where: string;
   readonly #deadline: BodyDeadline;
   readonly #bodyTimeoutMs: number;
-  #controller: Dispatcher.DispatchController | undefined;
+  /** undici's abort for this request; set in `onConnect`. */
+  #abort: ((error: Error) => void) | undefined;
+  /** undici's parser resume; set in `onHeaders`. */
+  #resume: (() => void) | undefined;
   #pendingAbort: Error | undefined;
+  #aborted = false;
+  #paused = false;
   #body: ResponseBody | undefined;
   #bytes = 0;
   #done = false;
@@ -47,8 +59,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
   /** Aborts the attempt (signal or deadline); before the request started, as soon as it does. */
   abort(reason: Error): void {
     if (this.#done) return;
-    if (this.#controller === undefined) this.#pendingAbort = reason;
-    else this.#controller.abort(reason);
+    if (this.#abort === undefined) this.#pendingAbort = reason;
+    else this.cancel(reason);
   }
 
   /** True once a response head arrived. */
@@ -56,56 +68,62 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     return this.#body !== undefined;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#pendingAbort !== undefined) controller.abort(this.#pendingAbort);
+  onConnect(abort: (error?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#pendingAbort !== undefined) this.cancel(this.#pendingAbort);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    if (statusCode < 200) return; // 1xx informational: the final head follows (RFC 9110 §15.2)
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx informational: the final head follows (RFC 9110 §15.2)
+    this.#resume = resume;
+    const headers = undiciUtil.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>;
     const body = new ResponseBody();
     body.attach(this);
     this.#body = body;
-    this.#deadline.start(this, this.#bodyTimeoutMs);
+    const now = this.#deadline.start(this, this.#bodyTimeoutMs);
     const connection = headers['connection'];
     const closeRequested = typeof connection === 'string' && connection.toLowerCase().includes('close');
-    this.#listener.head(statusCode, headers, body, closeRequested);
+    this.#listener.head(statusCode, headers, body, closeRequested, now);
+    return !this.#paused;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     const body = this.#body;
-    if (body === undefined) return;
+    if (body === undefined) return true;
     this.#bytes += chunk.length;
     if (this.#maxBytes !== undefined && this.#bytes > this.#maxBytes) {
-      controller.abort(new BodyTooLargeError(`response body from ${this.#where} exceeded maxResponseBytes (${this.#maxBytes} bytes)`, { maxResponseBytes: this.#maxBytes }));
-      return;
+      this.cancel(new BodyTooLargeError(`response body from ${this.#where} exceeded maxResponseBytes (${this.#maxBytes} bytes)`, { maxResponseBytes: this.#maxBytes }));
+      return false;
     }
     this.#deadline.progress();
-    if (!body.push(chunk)) {
-      this.#deadline.pause();
-      controller.pause();
-    }
+    if (body.push(chunk)) return true;
+    this.#paused = true;
+    this.#deadline.pause();
+    return false;
   }
 
   /** The body's consumer wants more ({@link BodySource}). */
   resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
     this.#deadline.resume();
-    this.#controller?.resume();
+    this.#resume?.();
   }
 
-  /** The body was destroyed before it ended ({@link BodySource}). */
+  /** Aborts the request once; undici then fails it through `onError` and closes the socket ({@link BodySource}). */
   cancel(error: Error): void {
-    const controller = this.#controller;
-    if (controller !== undefined && !controller.aborted) controller.abort(error);
+    if (this.#aborted || this.#abort === undefined) return;
+    this.#aborted = true;
+    this.#abort(error);
   }
 
-  /** The body stayed silent for `timeoutMs` ({@link BodyWatcher}): undici closes the socket on abort. */
+  /** The body stayed silent for `timeoutMs` ({@link BodyWatcher}). */
   bodyTimedOut(timeoutMs: number): void {
     if (this.#done) return;
     this.cancel(new BodyTimeoutError(`response body from ${this.#where} sent nothing for ${timeoutMs} ms (bodyTimeoutMs)`, { bodyTimeoutMs: timeoutMs }));
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.#done) return;
     this.#done = true;
     this.#deadline.stop();
@@ -113,7 +131,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     this.#listener.settled(false);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+  onError(error: Error): void {
     if (this.#done) return;
     this.#done = true;
     this.#deadline.stop();

@@ -95,7 +95,8 @@ interface SlotWaitHost {
 
 /** Who gets the outcome of a slot wait: a request (which starts its attempt at once) or a lease. */
 interface SlotSink extends AbortHook {
-  slotReady(connection: Connection): void;
+  /** `now`: the clock reading taken when the slot was found (read once per borrow). */
+  slotReady(connection: Connection, now: number): void;
   slotFailed(error: Error): void;
 }
 
@@ -124,7 +125,7 @@ class SlotWait implements Aborter {
 
 /** The pool's side of {@link RequestContext}, bound once per pool. */
 interface RequestHost {
-  slotReady(ctx: RequestContext, connection: Connection): void;
+  slotReady(ctx: RequestContext, connection: Connection, now: number): void;
   slotFailed(ctx: RequestContext, error: Error): void;
 }
 
@@ -181,8 +182,8 @@ class RequestContext implements SlotSink {
     this.reject = reject;
   }
 
-  slotReady(connection: Connection): void {
-    this.#host.slotReady(this, connection);
+  slotReady(connection: Connection, now: number): void {
+    this.#host.slotReady(this, connection, now);
   }
 
   slotFailed(error: Error): void {
@@ -209,7 +210,7 @@ const gp = genericPool as unknown as { Pool: PoolConstructor; Deque: unknown; Pr
 
 /** The pool's side of {@link Attempt}, bound once per pool. */
 interface AttemptHost {
-  head(a: Attempt, status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void;
+  head(a: Attempt, status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void;
   failed(a: Attempt, error: BerthError): void;
   settled(a: Attempt, failed: boolean): void;
 }
@@ -254,8 +255,8 @@ class Attempt implements ExchangeListener {
     this.sentAt = sentAt;
   }
 
-  head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
-    this.#host.head(this, status, headers, body, closeRequested);
+  head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void {
+    this.#host.head(this, status, headers, body, closeRequested, now);
   }
 
   failed(error: BerthError): void {
@@ -269,7 +270,7 @@ class Attempt implements ExchangeListener {
 
 /** The pool's side of {@link LeaseWait}, bound once per pool. */
 interface LeaseHost {
-  ready(wait: LeaseWait, connection: Connection): void;
+  ready(wait: LeaseWait, connection: Connection, now: number): void;
   failed(wait: LeaseWait, error: Error): void;
   /** The error of an acquire whose signal fired. */
   aborted(): BerthError;
@@ -309,8 +310,8 @@ class LeaseWait implements SlotSink {
     this.aborter?.abort(this.#host.aborted());
   }
 
-  slotReady(connection: Connection): void {
-    this.#host.ready(this, connection);
+  slotReady(connection: Connection, now: number): void {
+    this.#host.ready(this, connection, now);
   }
 
   slotFailed(error: Error): void {
@@ -373,7 +374,7 @@ export class HttpsPool implements Transport, ResizablePool {
   readonly #hooks: ConnectionHooks;
   readonly #releaseLease = (connection: Connection): void => this.#finished(connection, false, true);
   readonly #attemptHost: AttemptHost = {
-    head: (a, status, headers, body, closeRequested) => this.#attemptHead(a, status, headers, body, closeRequested),
+    head: (a, status, headers, body, closeRequested, now) => this.#attemptHead(a, status, headers, body, closeRequested, now),
     failed: (a, error) => this.#attemptFailed(a, error),
     settled: (a, failed) => this.#attemptSettled(a, failed),
   };
@@ -390,12 +391,12 @@ export class HttpsPool implements Transport, ResizablePool {
     },
   };
   readonly #leaseHost: LeaseHost = {
-    ready: (wait, connection) => this.#leaseReady(wait, connection),
+    ready: (wait, connection, now) => this.#leaseReady(wait, connection, now),
     failed: (wait, error) => this.#leaseFailed(wait, error),
     aborted: () => new AbortedError(`acquire from ${this.origin} aborted`),
   };
   readonly #requestHost: RequestHost = {
-    slotReady: (ctx, connection) => this.#slotReady(ctx, connection),
+    slotReady: (ctx, connection, now) => this.#slotReady(ctx, connection, now),
     slotFailed: (ctx, error) => {
       this.#gate.release();
       this.#requestFailed(ctx, error);
@@ -536,13 +537,13 @@ export class HttpsPool implements Transport, ResizablePool {
     return new Promise<ConnectionLease>((resolve, reject) => {
       const wait = new LeaseWait(this.#leaseHost, started, direct, signal, resolve, reject);
       signal?.addEventListener('abort', wait, { once: true });
-      this.#acquireSlot(wait);
+      this.#acquireSlot(wait, started);
     });
   }
 
-  #leaseReady(wait: LeaseWait, connection: Connection): void {
+  #leaseReady(wait: LeaseWait, connection: Connection, now: number): void {
     wait.signal?.removeEventListener('abort', wait);
-    const waited = this.#o.clock.now() - wait.started;
+    const waited = now - wait.started;
     // "Direct" as bb8 counts it: no wait at the gate and a connection that already existed.
     const direct = wait.direct && connection.createdAt < wait.started;
     if (direct) this.#acquires.direct += 1;
@@ -550,7 +551,7 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#acquireWait.add(waited);
     this.#acquireWaitTotalMs += waited;
     this.#publishAcquire(direct ? 'direct' : 'waited', waited);
-    connection.lease();
+    connection.lease(now);
     wait.resolve(new Lease(connection, this.#releaseLease));
   }
 
@@ -693,7 +694,7 @@ export class HttpsPool implements Transport, ResizablePool {
       }
       if (this.#gate.tryAcquire()) {
         ctx.direct = true;
-        this.#acquireSlot(ctx);
+        this.#acquireSlot(ctx, ctx.startedAt);
         return;
       }
       if (this.#gate.waiting >= o.maxWaiting) {
@@ -710,7 +711,7 @@ export class HttpsPool implements Transport, ResizablePool {
       this.#gate.wait(options.priority ?? 3, o.acquireTimeoutMs, ctx.signal, this.#gateFailures).then(
         (waitedMs) => {
           ctx.queuedMs = waitedMs;
-          this.#acquireSlot(ctx);
+          this.#acquireSlot(ctx, o.clock.now());
         },
         (error: unknown) => this.#requestFailed(ctx, error as Error),
       );
@@ -718,9 +719,9 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   /** The request holds a gate permit and got a connection: count the wait and send. */
-  #slotReady(ctx: RequestContext, connection: Connection): void {
+  #slotReady(ctx: RequestContext, connection: Connection, now: number): void {
     const waitStart = ctx.slotWaitStart;
-    ctx.queuedMs += this.#o.clock.now() - waitStart;
+    ctx.queuedMs += now - waitStart;
     const direct = ctx.direct && connection.createdAt < waitStart;
     if (direct) this.#acquires.direct += 1;
     else this.#acquires.waited += 1;
@@ -728,7 +729,7 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#acquireWaitTotalMs += ctx.queuedMs;
     this.#publishAcquire(direct ? 'direct' : 'waited', ctx.queuedMs);
     const createdForThis = connection.requestCount === 0 && connection.createdAt >= waitStart;
-    this.#attempt(connection, ctx, 1, createdForThis, true);
+    this.#attempt(connection, ctx, 1, createdForThis, true, now);
   }
 
   /** The response head arrived (after a resend, if any). */
@@ -782,9 +783,9 @@ export class HttpsPool implements Transport, ResizablePool {
    * peer) or one failing its idle validation is destroyed and another one borrowed — the
    * same "failed validation destroys and re-dispatches" contract as generic-pool's own.
    */
-  #acquireSlot(sink: SlotSink): void {
+  #acquireSlot(sink: SlotSink, now: number): void {
     this.#slotWaiting += 1;
-    if (sink instanceof RequestContext) sink.slotWaitStart = this.#o.clock.now();
+    if (sink instanceof RequestContext) sink.slotWaitStart = now;
     const wait = new SlotWait(this.#slotWaitHost, sink);
     sink.aborter = wait;
     this.#borrow(wait);
@@ -809,8 +810,9 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   #borrowed(wait: SlotWait, slot: Slot): void {
+    const now = this.#o.clock.now();
     if (slot instanceof Tombstone) {
-      if (this.#o.clock.now() >= slot.freshUntil && this.#phase.t === 'ready') {
+      if (now >= slot.freshUntil && this.#phase.t === 'ready') {
         this.#discard(wait, slot);
         return;
       }
@@ -826,19 +828,19 @@ export class HttpsPool implements Transport, ResizablePool {
       this.#discard(wait, slot);
       return;
     }
-    const check = this.#borrowCheck(slot);
-    if (check === undefined) this.#give(wait, slot);
-    else void check.then((ok) => (ok ? this.#give(wait, slot) : this.#discard(wait, slot)));
+    const check = this.#borrowCheck(slot, now);
+    if (check === undefined) this.#give(wait, slot, now);
+    else void check.then((ok) => (ok ? this.#give(wait, slot, this.#o.clock.now()) : this.#discard(wait, slot)));
   }
 
-  #give(wait: SlotWait, slot: Connection): void {
+  #give(wait: SlotWait, slot: Connection, now: number): void {
     if (wait.settled) {
       // The caller gave up while the slot was being found: put it back.
       void this.#pool.release(slot).catch(IGNORE);
       return;
     }
     this.#settleWait(wait);
-    wait.sink.slotReady(slot);
+    wait.sink.slotReady(slot, now);
   }
 
   #discard(wait: SlotWait, slot: Slot): void {
@@ -854,11 +856,11 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   /** A validation to await before lending `slot`, or undefined when none is due. */
-  #borrowCheck(slot: Connection): Promise<boolean> | undefined {
+  #borrowCheck(slot: Connection, now: number): Promise<boolean> | undefined {
     const phase = slot.phase;
     if (phase.t === 'validating') return phase.check.then((r) => r.ok);
     const after = this.#o.validateAfterIdleMs;
-    if (after > 0 && phase.t === 'idle' && this.#o.clock.now() - Math.max(phase.since, slot.lastValidatedAt) >= after) {
+    if (after > 0 && phase.t === 'idle' && now - Math.max(phase.since, slot.lastValidatedAt) >= after) {
       return this.#runValidation(slot);
     }
     return undefined;
@@ -903,14 +905,14 @@ export class HttpsPool implements Transport, ResizablePool {
    * only a connection opened for this very request (`freshForThis`) is exempt. A request the
    * connection never wrote is replayable whatever its method.
    */
-  #attempt(connection: Connection, ctx: RequestContext, attempt: number, freshForThis: boolean, pooled: boolean): void {
+  #attempt(connection: Connection, ctx: RequestContext, attempt: number, freshForThis: boolean, pooled: boolean, now: number): void {
     const options = ctx.options;
     const reused = connection.requestCount > 0;
     const start = this.#publishStart(ctx, attempt);
     const headers = (start?.headers ?? options.headers) as Record<string, string | string[]> | undefined;
     this.#inFlight += 1;
     if (reused) this.#reused += 1;
-    const state = new Attempt(this.#attemptHost, ctx, connection, attempt, freshForThis, pooled, reused, start, this.#o.clock.now());
+    const state = new Attempt(this.#attemptHost, ctx, connection, attempt, freshForThis, pooled, reused, start, now);
     const exchange = new Exchange(state, ctx.maxBytes, this.origin, connection.bodyDeadline(), ctx.bodyTimeoutMs);
     ctx.aborter = exchange;
     if (ctx.abortReason !== undefined) exchange.abort(ctx.abortReason);
@@ -927,18 +929,17 @@ export class HttpsPool implements Transport, ResizablePool {
     if (headers !== undefined) dispatchOptions.headers = headers;
     if (options.body !== undefined) dispatchOptions.body = options.body as NonNullable<Dispatcher.DispatchOptions['body']>;
     try {
-      connection.dispatch(dispatchOptions, exchange);
+      connection.dispatch(dispatchOptions, exchange, now);
     } catch (error) {
       // undici reports failures to the handler; a synchronous throw must still end the attempt.
-      exchange.onResponseError(null, error instanceof Error ? error : new Error(String(error)));
+      exchange.onError(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  #attemptHead(a: Attempt, status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean): void {
+  #attemptHead(a: Attempt, status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void {
     const { ctx, connection } = a;
     if (closeRequested) connection.markNotReusable();
     ctx.aborter = undefined;
-    const now = this.#o.clock.now();
     const timings: RequestTimings = a.freshForThis
       ? { queuedMs: ctx.queuedMs, connectMs: connection.connectMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt }
       : { queuedMs: ctx.queuedMs, ttfbMs: now - a.sentAt, totalMs: now - ctx.startedAt };
@@ -978,7 +979,7 @@ export class HttpsPool implements Transport, ResizablePool {
     }
     // The extra connection serves exactly this request and is closed after it (`max-requests`).
     this.#openConnection().then(
-      (connection) => this.#attempt(connection, ctx, 2, true, false),
+      (connection) => this.#attempt(connection, ctx, 2, true, false, this.#o.clock.now()),
       () => this.#requestFailed(ctx, firstError),
     );
   }

@@ -30,6 +30,11 @@ export class ResponseBody extends Readable {
     this.#source = source;
   }
 
+  /** True once the last byte arrived (it may still be buffered, unread). */
+  get received(): boolean {
+    return this.#complete;
+  }
+
   /** @internal The last byte arrived. */
   complete(): void {
     this.#complete = true;
@@ -64,6 +69,12 @@ export async function readAll(body: Readable): Promise<Buffer> {
  */
 export function dumpBody(body: Readable): Promise<void> {
   if (body.destroyed) return Promise.resolve();
+  // Small responses usually arrive whole with their head: nothing is left to drain, and
+  // destroying drops the buffered chunk without flowing it through 'data' and 'end'.
+  if (body instanceof ResponseBody && body.received) {
+    body.destroy();
+    return Promise.resolve();
+  }
   return new Promise<void>((resolve) => {
     body.once('close', resolve);
     body.resume();
