@@ -366,6 +366,11 @@ export class HttpsPool implements Transport, ResizablePool {
   readonly #dialer: Dialer;
   readonly #lifetimes: LifetimeSchedule;
   readonly #connections = new Set<Connection>();
+  /**
+   * Idle connections kept out of generic-pool between requests (still lent, as far as it
+   * knows): the warm path. See {@link HttpsPool.#takeParked}.
+   */
+  readonly #parked: Connection[] = [];
   readonly #sleepers = new Set<{ timer: TimerHandle; wake: () => void }>();
   readonly #readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   readonly #acquireWait = new LatencyWindow();
@@ -792,6 +797,11 @@ export class HttpsPool implements Transport, ResizablePool {
   }
 
   #borrow(wait: SlotWait): void {
+    const parked = this.#takeParked();
+    if (parked !== undefined) {
+      this.#borrowed(wait, parked);
+      return;
+    }
     this.#pool.acquire().then(
       (slot) => this.#borrowed(wait, slot),
       (error: unknown) => {
@@ -831,6 +841,32 @@ export class HttpsPool implements Transport, ResizablePool {
     const check = this.#borrowCheck(slot, now);
     if (check === undefined) this.#give(wait, slot, now);
     else void check.then((ok) => (ok ? this.#give(wait, slot, this.#o.clock.now()) : this.#discard(wait, slot)));
+  }
+
+  /**
+   * The warm path. generic-pool's acquire + release cost about 1 µs and a microtask per
+   * request (a Deferred and a promise for the request, another for the loan, a resolved
+   * promise from release, and our `.then`). A connection whose request ended while nobody
+   * waited in generic-pool is therefore *parked* here instead of released: it stays lent
+   * as far as generic-pool knows, and the next borrow takes it synchronously, through the
+   * same checks as any borrowed slot (`#borrowed`: usable, validated if idle too long).
+   * generic-pool's contract is kept: parked connections go back to it every housekeeping
+   * period (so its evictor sees them for the idle timeout), a parked connection that closes
+   * (lifetime, peer, resize, close()) is destroyed in it at once, a waiter queued in it is
+   * served by release as before, and `maxConnections` counts parked ones as lent.
+   * `idleOrder` holds: `lifo` takes the most recently parked first; `fifo` takes
+   * generic-pool's idle connections before parked ones, so light load still rotates over all.
+   */
+  #takeParked(): Connection | undefined {
+    const parked = this.#parked;
+    if (parked.length === 0) return undefined;
+    if (this.#o.idleOrder === 'lifo') return parked.pop();
+    return this.#pool.available > 0 ? undefined : parked.shift();
+  }
+
+  /** Gives every parked connection back to generic-pool (each housekeeping period). */
+  #unpark(): void {
+    for (const c of this.#parked.splice(0)) void this.#pool.release(c);
   }
 
   #give(wait: SlotWait, slot: Connection, now: number): void {
@@ -998,7 +1034,10 @@ export class HttpsPool implements Transport, ResizablePool {
       } else {
         // release() rejects only for a slot it did not lend; checked first, so the resolved
         // promise it returns needs no handler (one promise less per request).
-        if (this.#pool.isBorrowedResource(connection)) void this.#pool.release(connection);
+        if (this.#pool.isBorrowedResource(connection)) {
+          if (this.#pool.pending === 0 && this.#phase.t === 'ready') this.#parked.push(connection);
+          else void this.#pool.release(connection);
+        }
       }
       this.#gate.release();
     }
@@ -1132,6 +1171,7 @@ export class HttpsPool implements Transport, ResizablePool {
    */
   #housekeep(): void {
     if (this.#phase.t !== 'ready') return;
+    this.#unpark();
     this.#publishGauges();
     if (this.#o.minIdle === 0) return;
     const after = this.#o.validateAfterIdleMs;
@@ -1171,6 +1211,11 @@ export class HttpsPool implements Transport, ResizablePool {
   #connectionClosed(connection: Connection, reason: CloseReason): void {
     if (!this.#connections.delete(connection)) return;
     this.#lifetimes.remove(connection);
+    const parkedAt = this.#parked.indexOf(connection);
+    if (parkedAt !== -1) {
+      this.#parked.splice(parkedAt, 1);
+      void this.#pool.destroy(connection).catch(IGNORE);
+    }
     this.#destroyed[reason] += 1;
     if (channels.connectionClosed.hasSubscribers) {
       const message: ConnectionClosedMessage = {
