@@ -37,7 +37,7 @@ import { resolveOptions } from './options.js';
 import type { H2MultiplexerOptions, ResolvedOptions } from './options.js';
 import { PriorityQueue } from './priority-queue.js';
 import type { QueueEntry } from './priority-queue.js';
-import { ResponseBody, createResponse } from './response.js';
+import { H2Response, ResponseBody } from './response.js';
 import type { ResponseBodyContext } from './response.js';
 import { H2Session } from './session.js';
 import type { SessionHooks } from './session.js';
@@ -89,7 +89,7 @@ type Phase =
   | { readonly t: 'new' }
   | { readonly t: 'queued'; readonly entry: QueueEntry<Pending>; readonly since: number; timer: DeadlineNode<Pending> | undefined }
   | { readonly t: 'sending'; readonly attempt: Attempt }
-  | { readonly t: 'streaming'; readonly body: ResponseBody }
+  | { readonly t: 'streaming'; readonly response: H2Response }
   | { readonly t: 'done' };
 
 /** Shared by every request in these phases: they carry no data. */
@@ -228,6 +228,7 @@ export class H2Multiplexer implements Transport {
       origin: o.origin,
       clock: o.clock,
       bodyDeadlines: ResponseBody.deadlines(o.clock),
+      earlyDeadlines: H2Response.deadlines(o.clock),
       settled: (token, error) => {
         const attempt = token as Attempt;
         const p = attempt.p;
@@ -661,7 +662,10 @@ export class H2Multiplexer implements Transport {
     const attempt = (this as AttemptStream)[kAttempt];
     if (attempt === undefined) return;
     attempt.session.streamClosed(this);
-    attempt.mux.#onStreamClosed(attempt.p, attempt);
+    const phase = attempt.p.phase;
+    // A body nobody built (or one dumped directly) learns of the close here; a ResponseBody listens itself.
+    if (phase.t === 'streaming') phase.response.sourceClosed();
+    else attempt.mux.#onStreamClosed(attempt.p, attempt);
   }
 
   #writeBody(p: Pending, attempt: Attempt, body: NonNullable<RequestOptions['body']>): void {
@@ -708,23 +712,27 @@ export class H2Multiplexer implements Transport {
     const status = Number(headers[':status'] ?? 0);
     const session = attempt.session;
     session.responseStarted();
-    const body = new ResponseBody(attempt.stream, session, this.#bodyContext, p.options.maxResponseBytes, p.options.bodyTimeoutMs ?? o.bodyTimeoutMs, attempt);
-    p.phase = { t: 'streaming', body };
     const connectMs = attempt.reused ? undefined : session.connectMs;
     // Built without spreads: this runs once per response.
     const ttfbMs = now - attempt.sentAt;
     const totalMs = now - p.startedAt;
     const timings = connectMs === undefined ? { queuedMs: p.queuedMs, ttfbMs, totalMs } : { queuedMs: p.queuedMs, connectMs, ttfbMs, totalMs };
-    this.#publishEnd(attempt.start, status, attempt.reused, session.id, attempt.sentAt, undefined);
-    p.resolve(
-      createResponse(status, headers, body, {
-        protocol: 'h2',
-        reused: attempt.reused,
-        connectionId: session.id,
-        attempts: p.attempts,
-        timings,
-      }),
+    const response = new H2Response(
+      status,
+      headers,
+      {
+        source: attempt.stream,
+        session,
+        context: this.#bodyContext,
+        maxBytes: p.options.maxResponseBytes,
+        bodyTimeoutMs: p.options.bodyTimeoutMs ?? o.bodyTimeoutMs,
+        token: attempt,
+      },
+      { protocol: 'h2', reused: attempt.reused, connectionId: session.id, attempts: p.attempts, timings },
     );
+    p.phase = { t: 'streaming', response };
+    this.#publishEnd(attempt.start, status, attempt.reused, session.id, attempt.sentAt, undefined);
+    p.resolve(response);
   }
 
   /** The stream closed before its response head: replay it if that is safe, else fail. */
@@ -806,7 +814,7 @@ export class H2Multiplexer implements Transport {
       this.#publishEnd(attempt.start, undefined, attempt.reused, attempt.session.id, attempt.sentAt, error);
     } else if (phase.t === 'streaming') {
       // Only an abort reaches a body; the deadline ended with the response head.
-      phase.body.destroy(error);
+      phase.response.destroy(error);
       return;
     } else if (endedAttempt !== undefined) {
       endedAttempt.session.countError();

@@ -8,6 +8,18 @@ import type { DeadlineNode } from './deadline-list.js';
 import { BodyTimeoutError, BodyTooLargeError, ProtocolError, UpstreamResetError } from './errors.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR } = http2.constants;
+/** Why a stream closed before its body ended, from its RST_STREAM code. */
+function closedError(origin: string, rstCode: number | undefined, receivedBytes: number): BerthError {
+  if (rstCode === NGHTTP2_PROTOCOL_ERROR) {
+    return new ProtocolError(`${origin} broke HTTP/2 in a response body (PROTOCOL_ERROR)`, { origin, rstCode });
+  }
+  return new UpstreamResetError(`response body from ${origin} was reset after ${receivedBytes} bytes (HTTP/2 error code ${rstCode ?? 'none'})`, {
+    origin,
+    rstCode,
+    receivedBytes,
+  });
+}
+
 /** `dump()` reads and drops a body up to this size rather than resetting its stream. */
 const DUMP_DRAIN_LIMIT_BYTES = 64 * 1024;
 
@@ -26,8 +38,18 @@ export interface ResponseBodyContext {
   readonly clock: Clock;
   /** Body silence deadlines, from {@link ResponseBody.deadlines}. */
   readonly bodyDeadlines: DeadlineList<ResponseBody>;
+  /** Silence deadlines of responses whose body was not built yet, from {@link H2Response.deadlines}. */
+  readonly earlyDeadlines: DeadlineList<H2Response>;
   /** Called once per body when it ends, fails or is destroyed, with the body's `token`. */
   settled(token: unknown, error: BerthError | undefined): void;
+}
+
+/** What an {@link H2Response} received before its body was built. */
+export interface BodyPreload {
+  readonly chunks: readonly Buffer[];
+  readonly received: number;
+  /** The stream already ended cleanly. */
+  readonly ended: boolean;
 }
 
 const kBody = Symbol('berth.h2.body');
@@ -68,7 +90,15 @@ export class ResponseBody extends Readable {
    * @param bodyTimeoutMs longest silence between chunks while the consumer is reading, milliseconds
    * @param token handed back to `context.settled`
    */
-  constructor(source: ClientHttp2Stream, session: BodySession, context: ResponseBodyContext, maxBytes: number | undefined, bodyTimeoutMs: number, token: unknown) {
+  constructor(
+    source: ClientHttp2Stream,
+    session: BodySession,
+    context: ResponseBodyContext,
+    maxBytes: number | undefined,
+    bodyTimeoutMs: number,
+    token: unknown,
+    preload?: BodyPreload,
+  ) {
     super(BODY_STREAM_OPTIONS);
     this.#source = source;
     this.#session = session;
@@ -79,6 +109,16 @@ export class ResponseBody extends Readable {
     this.#lastActivity = context.clock.now();
     // Readers (`for await`, pipeline, text()) attach their own listeners and still see the error.
     this.on('error', ignoreError);
+    if (preload !== undefined) {
+      for (const chunk of preload.chunks) this.push(chunk);
+      this.#received = preload.received;
+      if (preload.ended) {
+        // The stream already ended: nothing more will come from it.
+        this.#ended = true;
+        this.push(null);
+        return;
+      }
+    }
     (source as BodySource)[kBody] = this;
     source.on('data', ResponseBody.#onSourceData);
     // `on`, not `once`: each fires once per stream, and `once` wraps the listener in a closure.
@@ -218,16 +258,7 @@ export class ResponseBody extends Readable {
   }
 
   #closedError(): BerthError {
-    const failure = this.#session.failure;
-    if (failure !== undefined) return failure;
-    const rstCode = this.#source.rstCode;
-    if (rstCode === NGHTTP2_PROTOCOL_ERROR) {
-      return new ProtocolError(`${this.#context.origin} broke HTTP/2 in a response body (PROTOCOL_ERROR)`, { origin: this.#context.origin, rstCode });
-    }
-    return new UpstreamResetError(
-      `response body from ${this.#context.origin} was reset after ${this.#received} bytes (HTTP/2 error code ${rstCode ?? 'none'})`,
-      { origin: this.#context.origin, rstCode, receivedBytes: this.#received },
-    );
+    return this.#session.failure ?? closedError(this.#context.origin, this.#source.rstCode, this.#received);
   }
 
   #settle(error: BerthError | undefined): void {
@@ -245,28 +276,101 @@ function plainHeaders(headers: IncomingHttpHeaders): ResponseHeaders {
   return out;
 }
 
+/** What {@link H2Response} needs to build its body when it is first asked for. */
+export interface BodySpec {
+  readonly source: ClientHttp2Stream;
+  readonly session: BodySession;
+  readonly context: ResponseBodyContext;
+  /** Largest body accepted, bytes. */
+  readonly maxBytes: number | undefined;
+  /** Longest silence between chunks while the consumer is reading, milliseconds. */
+  readonly bodyTimeoutMs: number;
+  /** Handed back to `context.settled`. */
+  readonly token: unknown;
+}
+
+const kResponse = Symbol('berth.h2.response');
+type ResponseSource = ClientHttp2Stream & { [kResponse]?: H2Response };
+/** Bytes an unbuilt body holds before it pauses the stream: the ResponseBody's own high-water mark. */
+const PREBUFFER_BYTES = BODY_STREAM_OPTIONS.highWaterMark;
+
 /**
  * The {@link ResponseData} around a body. A class, so the readers live on the prototype
  * instead of five closures per response.
+ *
+ * The body `Readable` is built on first use of `body` (or a reader), not with the response.
+ * Until then the response itself takes the stream's chunks into an array, up to the body's
+ * high-water mark (then it pauses the stream, so flow control holds the server back), with the
+ * same `maxResponseBytes` and silence deadline a body has; a built body starts from those
+ * chunks. A small response therefore still frees its stream slot without being read, as
+ * before. A caller that only calls `dump()` never pays for the Readable, its state and its
+ * listeners, the largest per-response cost over raw node:http2 in `h2-throughput`.
  */
-class H2Response implements ResponseData {
+export class H2Response implements ResponseData {
   readonly status: number;
-  readonly body: ResponseBody;
   readonly meta: ResponseMeta;
   readonly #raw: IncomingHttpHeaders;
+  readonly #spec: BodySpec;
   #headers: ResponseHeaders | undefined;
+  #body: Readable | undefined;
+  /** Chunks received before the body was built (dropped once dumping). */
+  #chunks: Buffer[] | undefined;
+  #buffered = 0;
+  #received = 0;
+  /** The stream ended cleanly ('end' with no reset code). */
+  #ended = false;
+  #settled = false;
+  #failure: BerthError | undefined;
+  /** Set by `dump()`: chunks are dropped, and past this many received bytes the stream is reset. */
+  #dumpLimit: number | undefined;
+  #lastActivity: number;
+  #timer: DeadlineNode<H2Response> | undefined;
 
-  constructor(status: number, raw: IncomingHttpHeaders, body: ResponseBody, meta: ResponseMeta) {
+  constructor(status: number, raw: IncomingHttpHeaders, spec: BodySpec, meta: ResponseMeta) {
     this.status = status;
     this.#raw = raw;
-    this.body = body;
+    this.#spec = spec;
     this.meta = meta;
+    const source = spec.source;
+    const context = spec.context;
+    this.#lastActivity = context.clock.now();
+    (source as ResponseSource)[kResponse] = this;
+    source.on('data', H2Response.#onSourceData);
+    source.on('end', H2Response.#onSourceEnd);
+    this.#timer = context.earlyDeadlines.add(this, this.#lastActivity + spec.bodyTimeoutMs);
   }
 
   /** Response headers without pseudo-headers, built on first access (many callers never look). */
   get headers(): ResponseHeaders {
     this.#headers ??= plainHeaders(this.#raw);
     return this.#headers;
+  }
+
+  /** Bytes of body received so far, whether or not the body was built. */
+  get receivedBytes(): number {
+    return this.#body instanceof ResponseBody ? this.#body.receivedBytes : this.#received;
+  }
+
+  /** The body, built on first access from what already arrived. */
+  get body(): Readable {
+    if (this.#body !== undefined) return this.#body;
+    if (this.#settled || this.#dumpLimit !== undefined) {
+      // Nothing left to read: the body failed or is being dumped.
+      const done = new Readable({ read() {} });
+      done.on('error', ignoreError);
+      if (this.#failure === undefined) done.push(null);
+      else done.destroy(this.#failure);
+      this.#body = done;
+      return done;
+    }
+    const s = this.#spec;
+    s.source.removeListener('data', H2Response.#onSourceData);
+    s.source.removeListener('end', H2Response.#onSourceEnd);
+    this.#stopTimer();
+    const preload = { chunks: this.#chunks ?? [], received: this.#received, ended: this.#ended };
+    this.#chunks = undefined;
+    this.#body = new ResponseBody(s.source, s.session, s.context, s.maxBytes, s.bodyTimeoutMs, s.token, preload);
+    return this.#body;
   }
 
   async text(): Promise<string> {
@@ -284,7 +388,113 @@ class H2Response implements ResponseData {
 
   dump(): Promise<void> {
     const length = Number(this.#raw['content-length']);
-    return this.body.discard(Number.isFinite(length) ? length : undefined, DUMP_DRAIN_LIMIT_BYTES);
+    const declared = Number.isFinite(length) ? length : undefined;
+    const body = this.#body;
+    if (body instanceof ResponseBody) return body.discard(declared, DUMP_DRAIN_LIMIT_BYTES);
+    const source = this.#spec.source;
+    const released = source.closed ? Promise.resolve() : new Promise<void>((resolve) => source.on('close', resolve));
+    if (this.#settled || this.#dumpLimit !== undefined || body !== undefined) return released;
+    this.#chunks = undefined;
+    this.#dumpLimit = this.#received + DUMP_DRAIN_LIMIT_BYTES;
+    if (this.#ended) this.#settle(undefined);
+    else if (declared !== undefined && declared - this.#received > DUMP_DRAIN_LIMIT_BYTES) this.#cancel(undefined);
+    else source.resume();
+    return released;
+  }
+
+  /** Fails the body with `error` (the caller aborted): resets the stream if it is still open. */
+  destroy(error: BerthError): void {
+    if (this.#body !== undefined) this.#body.destroy(error);
+    else this.#cancel(error);
+  }
+
+  /**
+   * The stream closed while no ResponseBody owned it. After a clean end the chunks wait for a
+   * reader (or a dump); otherwise the stream was reset or its session died.
+   */
+  sourceClosed(): void {
+    if (this.#settled || this.#ended || this.#body instanceof ResponseBody) return;
+    this.#fail();
+  }
+
+  static #onSourceData(this: ClientHttp2Stream, chunk: Buffer): void {
+    const response = (this as ResponseSource)[kResponse];
+    if (response === undefined || response.#settled) return;
+    const received = (response.#received += chunk.length);
+    response.#lastActivity = response.#spec.context.clock.now();
+    if (response.#dumpLimit !== undefined) {
+      if (received > response.#dumpLimit) response.#cancel(undefined);
+      return;
+    }
+    const max = response.#spec.maxBytes;
+    if (max !== undefined && received > max) {
+      const origin = response.#spec.context.origin;
+      response.#cancel(new BodyTooLargeError(`response body from ${origin} exceeded maxResponseBytes (${max})`, { origin, maxResponseBytes: max }));
+      return;
+    }
+    (response.#chunks ??= []).push(chunk);
+    response.#buffered += chunk.length;
+    if (response.#buffered >= PREBUFFER_BYTES) this.pause();
+  }
+
+  static #onSourceEnd(this: ClientHttp2Stream): void {
+    const response = (this as ResponseSource)[kResponse];
+    if (response === undefined || response.#settled) return;
+    // As for a body: a reset code at 'end' means node cut the stream off when the socket closed.
+    const rstCode = this.rstCode;
+    if (rstCode !== undefined && rstCode !== NGHTTP2_NO_ERROR) {
+      response.#fail();
+      return;
+    }
+    response.#ended = true;
+    response.#stopTimer();
+    if (response.#dumpLimit !== undefined) response.#settle(undefined);
+  }
+
+  /** The silence deadline of an unbuilt body, re-armed for the time left since the last chunk. */
+  #onTimer(): void {
+    this.#timer = undefined;
+    if (this.#settled || this.#ended || this.#body !== undefined) return;
+    const { context, bodyTimeoutMs, source } = this.#spec;
+    // A full buffer nobody reads is the caller's pause, not a stall (as for a paused body).
+    const paused = this.#dumpLimit === undefined && source.isPaused() && this.#buffered >= PREBUFFER_BYTES;
+    const silent = context.clock.now() - this.#lastActivity;
+    if (paused || silent < bodyTimeoutMs) {
+      this.#timer = context.earlyDeadlines.add(this, context.clock.now() + (paused ? bodyTimeoutMs : bodyTimeoutMs - silent));
+      return;
+    }
+    this.#cancel(new BodyTimeoutError(`response body from ${context.origin} stalled for ${bodyTimeoutMs} ms`, { origin: context.origin, bodyTimeoutMs }));
+  }
+
+  /** The silence deadlines of a multiplexer's unbuilt bodies, on one timer (put in its {@link ResponseBodyContext}). */
+  static deadlines(clock: Clock): DeadlineList<H2Response> {
+    return new DeadlineList<H2Response>(clock, (response) => response.#onTimer());
+  }
+
+  #stopTimer(): void {
+    this.#spec.context.earlyDeadlines.remove(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #fail(): void {
+    const { session, context, source } = this.#spec;
+    this.#settle(session.failure ?? closedError(context.origin, source.rstCode, this.#received));
+  }
+
+  /** Resets the stream (CANCEL, counted as a pending reset by the session) and settles. */
+  #cancel(error: BerthError | undefined): void {
+    if (this.#settled) return;
+    this.#spec.session.cancel(this.#spec.source);
+    this.#settle(error);
+  }
+
+  #settle(error: BerthError | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#failure = error;
+    this.#chunks = undefined;
+    this.#stopTimer();
+    this.#spec.context.settled(this.#spec.token, error);
   }
 }
 
@@ -292,7 +502,7 @@ class H2Response implements ResponseData {
  * Events rather than `for await`: the async iterator costs a promise per chunk, a measurable
  * share of a small response.
  */
-function readAll(body: ResponseBody): Promise<Buffer> {
+function readAll(body: Readable): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     body.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -300,9 +510,4 @@ function readAll(body: ResponseBody): Promise<Buffer> {
     body.once('error', reject);
     if (body.destroyed && !body.readableEnded) reject(body.errored ?? new Error('response body already destroyed'));
   });
-}
-
-/** Builds the {@link ResponseData} around a body; `headers` as node:http2 gave them (pseudo-headers are dropped on access). */
-export function createResponse(status: number, headers: IncomingHttpHeaders, body: ResponseBody, meta: ResponseMeta): ResponseData {
-  return new H2Response(status, headers, body, meta);
 }
