@@ -34,6 +34,7 @@ export type { CloseClassifier, CloseDecision, CloseInfo, ClosePolicy } from './c
 export { fullJitterDelayMs } from './backoff.js';
 export type { BackoffParams } from './backoff.js';
 export {
+  WsAbortedError,
   WsAcquireTimeoutError,
   WsBufferFullError,
   WsClosedError,
