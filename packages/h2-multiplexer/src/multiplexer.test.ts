@@ -699,3 +699,76 @@ describe('maxSessionMemoryMb', () => {
     expect(s.requests).toHaveLength(2500);
   });
 });
+
+describe('response body built on first use', () => {
+  it('keeps what arrived for a body read after its stream ended, and frees the slot without a reader', async () => {
+    const s = await server({ protocol: 'h2c', maxConcurrentStreams: 1, behaviour: { body: 'early bird' } });
+    const m = await mux(s, { maxSessions: 1 });
+    const res = await m.request({ path: '/' });
+    // The only slot is released while nobody reads: a second request gets through.
+    await (await m.request({ path: '/next' })).dump();
+    expect(m.stats().activeStreams).toBe(0);
+    expect(await res.text()).toBe('early bird');
+    expect(m.stats()).toMatchObject({ inFlight: 0, errors: 0 });
+  });
+
+  it('fails a body whose stream was reset before it was built with ERR_BERTH_UPSTREAM_RESET when it is read', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 2000, resetMidBody: true } });
+    const m = await mux(s);
+    const res = await m.request({ path: '/' });
+    await expect.poll(() => m.stats().inFlight).toBe(0);
+    await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_UPSTREAM_RESET' });
+    expect(m.stats().errors).toBe(1);
+  });
+
+  it('applies maxResponseBytes and bodyTimeoutMs before the body is built', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s, { bodyTimeoutMs: 60 });
+    const big = await m.request({ path: '/', maxResponseBytes: 1000, headers: behave({ bodyBytes: 20_000 }) });
+    const stalled = await m.request({ path: '/', headers: behave({ bodyBytes: 100, chunkBytes: 10, chunkIntervalMs: 1000 }) });
+    await expect.poll(() => m.stats().inFlight).toBe(0);
+    await expect(big.text()).rejects.toMatchObject({ code: 'ERR_BERTH_BODY_TOO_LARGE' });
+    await expect(stalled.text()).rejects.toMatchObject({ code: 'ERR_BERTH_BODY_TIMEOUT' });
+    await expect.poll(() => m.stats().activeStreams).toBe(0);
+  });
+
+  it('does not time out an unread body that filled its buffer: that is the caller holding it', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s, { bodyTimeoutMs: 40, adaptiveWindow: false });
+    const res = await m.request({ path: '/', headers: behave({ bodyBytes: 256 * 1024 }) });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(m.stats().inFlight).toBe(1);
+    expect((await res.arrayBuffer()).byteLength).toBe(256 * 1024);
+  });
+
+  it('gives an empty, ended body after dump(), and dump() of a built body drains or resets as before', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s, { adaptiveWindow: false });
+    const dumped = await m.request({ path: '/' });
+    await dumped.dump();
+    await dumped.dump();
+    expect(await dumped.text()).toBe('');
+    const small = await m.request({ path: '/', headers: behave({ bodyBytes: 1000, chunkBytes: 100, chunkIntervalMs: 5 }) });
+    expect(small.body.readable).toBe(true);
+    await small.dump();
+    const declared = await m.request({ path: '/', headers: behave({ bodyBytes: 1000, chunkBytes: 100, chunkIntervalMs: 5, headers: { 'content-length': String(4 * 1024 * 1024) } }) });
+    void declared.body;
+    await declared.dump();
+    const large = await m.request({ path: '/', headers: behave({ bodyBytes: 4 * 1024 * 1024, chunkBytes: 16 * 1024 }) });
+    void large.body;
+    await large.dump();
+    expect((large as typeof large & { receivedBytes: number }).receivedBytes).toBeLessThan(1024 * 1024);
+    expect(m.stats()).toMatchObject({ activeStreams: 0, inFlight: 0 });
+  });
+
+  it('errors a built body with ERR_BERTH_ABORTED when the caller aborts while reading', async () => {
+    const s = await server({ protocol: 'h2c' });
+    const m = await mux(s);
+    const controller = new AbortController();
+    const res = await m.request({ path: '/', signal: controller.signal, headers: behave({ bodyBytes: 3000, chunkBytes: 1000, chunkIntervalMs: 100 }) });
+    const reading = res.text();
+    controller.abort();
+    await expect(reading).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+    await expect.poll(() => m.stats().activeStreams).toBe(0);
+  });
+});
