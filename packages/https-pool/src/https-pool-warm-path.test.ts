@@ -53,4 +53,16 @@ describe('https-pool warm path (connections parked between requests)', () => {
     await again.dump();
     expect(p.stats().acquires).toMatchObject({ direct: 2 });
   });
+
+  it('drains a body still arriving on dump() and reuses its connection after', async () => {
+    const s = await server();
+    s.route('/drip', { bodyBytes: 12, chunkBytes: 4, chunkIntervalMs: 20 });
+    const p = await pool(s.origin, { maxConnections: 1, minConnections: 1 });
+    const drip = await p.request({ path: '/drip' });
+    await drip.dump();
+    expect(drip.body.destroyed).toBe(true);
+    const next = await p.request({ path: '/' });
+    expect(next.meta).toMatchObject({ connectionId: drip.meta.connectionId, reused: true });
+    expect(await next.text()).toBe('ok');
+  });
 });
