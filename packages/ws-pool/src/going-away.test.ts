@@ -143,6 +143,42 @@ describe('going-away hint before the close (make-before-break)', () => {
     expect(lost).toEqual([]);
   });
 
+  it('parks a closed old socket while the replacement opens, and reconnects it when the replacement fails', async () => {
+    const clock = manualClock();
+    const { s, sockets, bySocket } = await drainingServer();
+    const lost = collect<WsMessageLostMessage>(WS_CHANNELS.messageLost);
+    const gate = deferred();
+    let opens = 0;
+    const p = await pool(s.url, {
+      clock,
+      backoffBaseMs: 100,
+      random: { next: () => 0.5 },
+      // The replacement's auth fails once the test releases it; every other connection is ready at once.
+      onOpen: async () => {
+        if (opens++ !== 1) return;
+        await gate.promise;
+        throw new Error('token refused');
+      },
+      classifyClose: (info) => (info.error?.message.includes('token refused') === true ? { action: 'stop' } : undefined),
+    });
+    const channel = p.channel('c');
+    await p.ready();
+    sockets[0]!.send('{"t":"goaway"}');
+    await eventually(() => expect(p.stats().sockets.open).toBe(1));
+    sockets[0]!.close(1001);
+    await eventually(() => expect(p.stats().sockets.backoff).toBe(1));
+    clock.advance(1_000); // the old socket's backoff runs out: it stays parked, no third connection
+    const sends = [channel.send('x'), p.send('y')];
+    expect(s.totalSockets()).toBe(2);
+    gate.resolve();
+    await expect(Promise.all(sends)).resolves.toEqual(['written', 'written']);
+    await s.waitForMessages((r) => r.filter((m) => m.socket === 2).length === 3);
+    expect(bySocket(2)).toEqual([SUB, '{"c":"c","d":"x"}', 'y']);
+    expect(s.totalSockets()).toBe(3);
+    expect(p.stats()).toMatchObject({ rotations: 0, sockets: expect.objectContaining({ ready: 1, errored: 0 }) });
+    expect(lost).toEqual([]);
+  });
+
   it('keeps serving on the old socket when the replacement cannot open; a later 1001 then redials at once', async () => {
     const clock = manualClock();
     const { s, sockets } = await drainingServer();
@@ -162,5 +198,45 @@ describe('going-away hint before the close (make-before-break)', () => {
     await p.ready();
     expect(p.stats().rotations).toBe(0);
     expect(s.totalSockets()).toBe(2);
+  });
+
+  it('with acks, delivers every one of 10 000 messages exactly once and in order when a draining server hints, drops what it gets afterwards, then closes with 1001', async () => {
+    const log: number[] = [];
+    let last = 0;
+    let dropped = 0;
+    let draining: number | undefined;
+    const s = await server({
+      echo: false,
+      onMessage(data, socket, index) {
+        const m = JSON.parse(data) as { t?: string; c: string; s: number; d: number };
+        if (m.t !== undefined) return undefined;
+        if (index === draining) {
+          // Worst case for the client: the draining instance neither keeps nor acks anything more.
+          dropped += 1;
+          if (dropped === 100) setImmediate(() => socket.close(1001, 'drained'));
+          return undefined;
+        }
+        if (m.s > last) {
+          last = m.s;
+          log.push(m.d);
+        }
+        if (draining === undefined && log.length >= 3_000) {
+          draining = index;
+          setImmediate(() => socket.send('{"t":"goaway","r":"deploy"}'));
+        }
+        return JSON.stringify({ t: 'ack', c: m.c, s: last });
+      },
+    });
+    const rotations = collect<WsRotationMessage>(WS_CHANNELS.rotation);
+    const p = await pool(s.url, { acks: true, maxBufferedMessages: 20_000, closeTimeoutMs: 200, backoffBaseMs: 5, backoffCapMs: 20 });
+    const channel = p.channel('orders');
+    const results = await Promise.all(Array.from({ length: 10_000 }, (_, i) => channel.send(i + 1)));
+    expect(results.every((r) => r === 'acked')).toBe(true);
+    expect(log).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
+    expect(dropped).toBeGreaterThan(0);
+    await eventually(() => expect(rotations).toHaveLength(1));
+    expect(rotations[0]).toMatchObject({ reason: 'going-away: deploy', channelsMoved: 1 });
+    expect(s.totalSockets()).toBe(2);
+    expect(p.stats().lost).toEqual({ 'drop-oldest': 0, 'drop-newest': 0, rejected: 0, expired: 0, closed: 0, aborted: 0 });
   });
 });

@@ -108,6 +108,8 @@ export class PooledSocket {
   #attempt = 0;
   #retiring = false;
   #replacing = false;
+  /** The backoff ran out while a replacement was being dialled. */
+  #parked = false;
   #connections = 0;
   #rttMs: number | undefined;
   #expiryTimer: TimerHandle | undefined;
@@ -161,11 +163,15 @@ export class PooledSocket {
 
   /**
    * Set while the pool dials this socket's replacement (rotation, server hint): a close then
-   * waits out the normal backoff instead of redialling at once, since the replacement takes
-   * over; if the replacement fails, the backoff timer reconnects this socket.
+   * does not redial (the replacement takes over); the socket waits in `backoff` holding its
+   * buffer. Cleared when the replacement failed: a socket that waited past its backoff
+   * reconnects then.
    */
   set replacing(value: boolean) {
     this.#replacing = value;
+    if (value || !this.#parked) return;
+    this.#parked = false;
+    if (this.#state.t === 'backoff') this.#connect();
   }
 
   /** Starts the first connection. */
@@ -331,6 +337,7 @@ export class PooledSocket {
   }
 
   #connect(closeCode?: number): void {
+    this.#parked = false;
     const ticket = this.#host.gate.enter();
     this.#setState({ t: 'connecting', ticket, conn: undefined }, closeCode);
     void ticket.granted.then(() => {
@@ -639,7 +646,10 @@ export class PooledSocket {
     const delayMs = floor + fullJitterDelayMs(this.#attempt, { baseMs: o.backoffBaseMs, capMs: o.backoffCapMs }, o.random);
     this.#attempt += 1;
     const timer = o.clock.setTimeout(() => {
-      if (this.#state.t === 'backoff') this.#connect();
+      if (this.#state.t !== 'backoff') return;
+      // A replacement is on its way: dialling too would only add a connection it then closes.
+      if (this.#replacing) this.#parked = true;
+      else this.#connect();
     }, delayMs);
     this.#setState({ t: 'backoff', timer }, code);
     this.#host.events.reconnect(this.id, this.#attempt, delayMs, code, conn.failure);
