@@ -82,6 +82,8 @@ interface Attempt {
   readonly sentAt: number;
   readonly start: RequestStartMessage | undefined;
   headersTimer: DeadlineNode<Attempt> | undefined;
+  /** The response, once its head arrived: told when the stream closes, whatever the request's phase. */
+  response: H2Response | undefined;
 }
 
 /** Where a request is in its life. */
@@ -420,7 +422,8 @@ export class H2Multiplexer implements Transport {
       if (session !== undefined) {
         this.#pumping = true;
         try {
-          this.#start(p, session);
+          // Same tick as request(): its clock reading is still now.
+          this.#start(p, session, p.startedAt);
         } finally {
           this.#pumping = false;
         }
@@ -458,8 +461,8 @@ export class H2Multiplexer implements Transport {
           if (p === undefined) break;
           // Publishing berth:request:start and opening the stream (whose events then settle the
           // caller) happen in the caller's context, not the one that triggered this pump.
-          if (p.scope === undefined) this.#start(p, session);
-          else p.scope.runInAsyncScope(this.#start, this, p, session);
+          if (p.scope === undefined) this.#start(p, session, now);
+          else p.scope.runInAsyncScope(this.#start, this, p, session, now);
         }
       } while (this.#pumpAgain);
     } finally {
@@ -581,9 +584,8 @@ export class H2Multiplexer implements Transport {
   }
 
   /** Opens a stream for `p` on `session` and wires its outcome. */
-  #start(p: Pending, session: H2Session): void {
+  #start(p: Pending, session: H2Session, now: number): void {
     const o = this.#o;
-    const now = o.clock.now();
     if (p.phase.t === 'queued') {
       this.#acquireDeadlines.remove(p.phase.timer);
       p.queuedMs += now - p.phase.since;
@@ -641,7 +643,7 @@ export class H2Multiplexer implements Transport {
       return;
     }
     this.#inFlight += 1;
-    const attempt: Attempt = { mux: this, p, session, stream, reused, sentAt: now, start, headersTimer: undefined };
+    const attempt: Attempt = { mux: this, p, session, stream, reused, sentAt: now, start, headersTimer: undefined, response: undefined };
     p.phase = { t: 'sending', attempt };
     // Static listeners that find the attempt on the stream: no closures per request.
     (stream as AttemptStream)[kAttempt] = attempt;
@@ -662,9 +664,9 @@ export class H2Multiplexer implements Transport {
     const attempt = (this as AttemptStream)[kAttempt];
     if (attempt === undefined) return;
     attempt.session.streamClosed(this);
-    const phase = attempt.p.phase;
-    // A body nobody built (or one dumped directly) learns of the close here; a ResponseBody listens itself.
-    if (phase.t === 'streaming') phase.response.sourceClosed();
+    // A response learns of the close here (one listener per stream, not one more per dump()).
+    const response = attempt.response;
+    if (response !== undefined) response.sourceClosed();
     else attempt.mux.#onStreamClosed(attempt.p, attempt);
   }
 
@@ -720,6 +722,7 @@ export class H2Multiplexer implements Transport {
     const response = new H2Response(
       status,
       headers,
+      now,
       {
         source: attempt.stream,
         session,
@@ -731,6 +734,7 @@ export class H2Multiplexer implements Transport {
       { protocol: 'h2', reused: attempt.reused, connectionId: session.id, attempts: p.attempts, timings },
     );
     p.phase = { t: 'streaming', response };
+    attempt.response = response;
     this.#publishEnd(attempt.start, status, attempt.reused, session.id, attempt.sentAt, undefined);
     p.resolve(response);
   }

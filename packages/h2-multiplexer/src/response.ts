@@ -289,6 +289,12 @@ export interface BodySpec {
   readonly token: unknown;
 }
 
+let capturedResolve: (() => void) | undefined;
+/** One Promise executor for every `dump()`: hands its resolver out instead of a closure per call. */
+function captureResolve(resolve: () => void): void {
+  capturedResolve = resolve;
+}
+
 const kResponse = Symbol('berth.h2.response');
 type ResponseSource = ClientHttp2Stream & { [kResponse]?: H2Response };
 /** Bytes an unbuilt body holds before it pauses the stream: the ResponseBody's own high-water mark. */
@@ -323,21 +329,24 @@ export class H2Response implements ResponseData {
   #failure: BerthError | undefined;
   /** Set by `dump()`: chunks are dropped, and past this many received bytes the stream is reset. */
   #dumpLimit: number | undefined;
-  #lastActivity: number;
+  /** `#received` when the silence deadline was last armed: no clock reading per chunk. */
+  #receivedAtArm = 0;
   #timer: DeadlineNode<H2Response> | undefined;
+  /** The promise of `dump()` and its resolver, settled when the stream closes. */
+  #releasedPromise: Promise<void> | undefined;
+  #released: (() => void) | undefined;
 
-  constructor(status: number, raw: IncomingHttpHeaders, spec: BodySpec, meta: ResponseMeta) {
+  /** @param now monotonic milliseconds when the head arrived (the caller already read the clock) */
+  constructor(status: number, raw: IncomingHttpHeaders, now: number, spec: BodySpec, meta: ResponseMeta) {
     this.status = status;
     this.#raw = raw;
     this.#spec = spec;
     this.meta = meta;
     const source = spec.source;
-    const context = spec.context;
-    this.#lastActivity = context.clock.now();
     (source as ResponseSource)[kResponse] = this;
     source.on('data', H2Response.#onSourceData);
     source.on('end', H2Response.#onSourceEnd);
-    this.#timer = context.earlyDeadlines.add(this, this.#lastActivity + spec.bodyTimeoutMs);
+    this.#timer = spec.context.earlyDeadlines.add(this, now + spec.bodyTimeoutMs);
   }
 
   /** Response headers without pseudo-headers, built on first access (many callers never look). */
@@ -392,7 +401,14 @@ export class H2Response implements ResponseData {
     const body = this.#body;
     if (body instanceof ResponseBody) return body.discard(declared, DUMP_DRAIN_LIMIT_BYTES);
     const source = this.#spec.source;
-    const released = source.closed ? Promise.resolve() : new Promise<void>((resolve) => source.on('close', resolve));
+    let released: Promise<void>;
+    if (source.closed) released = Promise.resolve();
+    else if (this.#releasedPromise !== undefined) released = this.#releasedPromise;
+    else {
+      // Resolved by sourceClosed(), which the multiplexer calls from the stream's one 'close' listener.
+      released = this.#releasedPromise = new Promise<void>(captureResolve);
+      this.#released = capturedResolve;
+    }
     if (this.#settled || this.#dumpLimit !== undefined || body !== undefined) return released;
     this.#chunks = undefined;
     this.#dumpLimit = this.#received + DUMP_DRAIN_LIMIT_BYTES;
@@ -413,6 +429,11 @@ export class H2Response implements ResponseData {
    * reader (or a dump); otherwise the stream was reset or its session died.
    */
   sourceClosed(): void {
+    const released = this.#released;
+    if (released !== undefined) {
+      this.#released = undefined;
+      released();
+    }
     if (this.#settled || this.#ended || this.#body instanceof ResponseBody) return;
     this.#fail();
   }
@@ -421,7 +442,6 @@ export class H2Response implements ResponseData {
     const response = (this as ResponseSource)[kResponse];
     if (response === undefined || response.#settled) return;
     const received = (response.#received += chunk.length);
-    response.#lastActivity = response.#spec.context.clock.now();
     if (response.#dumpLimit !== undefined) {
       if (received > response.#dumpLimit) response.#cancel(undefined);
       return;
@@ -451,16 +471,20 @@ export class H2Response implements ResponseData {
     if (response.#dumpLimit !== undefined) response.#settle(undefined);
   }
 
-  /** The silence deadline of an unbuilt body, re-armed for the time left since the last chunk. */
+  /**
+   * The silence deadline of an unbuilt body. Instead of a clock reading per chunk, it compares
+   * the bytes received with those at the last arming (as the keep-alive does with
+   * `bytesRead`): a stall is found between one and two `bodyTimeoutMs` after the last chunk.
+   */
   #onTimer(): void {
     this.#timer = undefined;
     if (this.#settled || this.#ended || this.#body !== undefined) return;
     const { context, bodyTimeoutMs, source } = this.#spec;
     // A full buffer nobody reads is the caller's pause, not a stall (as for a paused body).
     const paused = this.#dumpLimit === undefined && source.isPaused() && this.#buffered >= PREBUFFER_BYTES;
-    const silent = context.clock.now() - this.#lastActivity;
-    if (paused || silent < bodyTimeoutMs) {
-      this.#timer = context.earlyDeadlines.add(this, context.clock.now() + (paused ? bodyTimeoutMs : bodyTimeoutMs - silent));
+    if (paused || this.#received !== this.#receivedAtArm) {
+      this.#receivedAtArm = this.#received;
+      this.#timer = context.earlyDeadlines.add(this, context.clock.now() + bodyTimeoutMs);
       return;
     }
     this.#cancel(new BodyTimeoutError(`response body from ${context.origin} stalled for ${bodyTimeoutMs} ms`, { origin: context.origin, bodyTimeoutMs }));
