@@ -14,6 +14,12 @@ export interface AckSink {
   windowFull(): boolean;
 }
 
+const captured: { resolve: unknown; reject: unknown } = { resolve: undefined, reject: undefined };
+function captureResolvers(resolve: unknown, reject: unknown): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /** The rejection of a send whose signal had fired before the call. @internal */
 export function abortedBeforeSend(channel: string | undefined): WsAbortedError {
   return new WsAbortedError('WebSocket send aborted before it was queued (the signal had already fired)', { channel });
@@ -80,10 +86,11 @@ export class Outbound {
     this.ackSink = fields.ackSink;
     this.owner = fields.owner;
     this.ttlMs = fields.ttlMs;
-    this.promise = new Promise<WsSendResult>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    // One shared executor instead of a closure per message: it runs synchronously inside the
+    // Promise constructor, so the module-level slots are read back before anything else runs.
+    this.promise = new Promise<WsSendResult>(captureResolvers);
+    this.#resolve = captured.resolve as (result: WsSendResult) => void;
+    this.#reject = captured.reject as (error: BerthError) => void;
   }
 
   /**

@@ -178,9 +178,10 @@ export class WsPool {
    * Sends a raw frame (bypassing the codec) on a ready socket, round robin, or buffers it on the
    * least-loaded one. Resolves `'written'`; rejects with a coded error, never silently.
    */
-  send(data: string | Buffer, options: WsSendOptions = {}): Promise<WsSendResult> {
+  send(data: string | Buffer, options?: WsSendOptions): Promise<WsSendResult> {
     if (this.#state.t !== 'open') return Promise.reject(this.#closedError());
-    if (options.signal?.aborted === true) return Promise.reject(abortedBeforeSend(undefined));
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(abortedBeforeSend(undefined));
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     if (bytes > this.#o.maxPayloadBytes) {
       return Promise.reject(
@@ -197,9 +198,9 @@ export class WsPool {
       seq: undefined,
       ackSink: undefined,
       owner: undefined,
-      ttlMs: options.ttlMs ?? this.#o.ttlMs,
+      ttlMs: options?.ttlMs ?? this.#o.ttlMs,
     });
-    if (options.signal !== undefined) message.watch(options.signal);
+    if (signal !== undefined) message.watch(signal);
     this.#pickForSend().send(message);
     return message.promise;
   }
