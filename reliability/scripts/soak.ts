@@ -8,12 +8,15 @@
  *
  * Not run in CI. Add `--expose-gc` (NODE_OPTIONS) for steadier samples.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createBerth } from 'berth';
 import { createWsPool } from '@berth/ws-pool';
 import { startFaultProxy, startHttpServer, startWsServer, testPki } from '@berth/testkit';
 import type { RecordedRequest, TestServer } from '@berth/testkit';
+import { RESILIENCE_CHANNELS } from '@berth/core-types';
+import type { BreakerState, BreakerStateMessage } from '@berth/core-types';
 import { codeOf } from '../src/harness.js';
 
 const { values } = parseArgs({
@@ -23,6 +26,8 @@ const { values } = parseArgs({
     'sample-seconds': { type: 'string', default: '5' },
     // Turns metrics and tracing off, to tell their memory from the pools'.
     'no-observability': { type: 'boolean', default: false },
+    // Prints every circuit-breaker transition and a per-second timeline of fast failures.
+    timeline: { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
@@ -50,6 +55,8 @@ process.on('unhandledRejection', (reason) => {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
+/** When the load starts (reset just before the workers do). */
+let started = performance.now();
 
 const pki = await testPki();
 const h1 = await startHttpServer({ protocol: 'https', keepAliveTimeoutMs: 2000 });
@@ -69,7 +76,38 @@ const berth = createBerth({
 const socket = createWsPool(`wss://localhost:${ws.port}/`, { tls: berth.tls, size: 2, pingIntervalMs: 1000, backoffBaseMs: 50, backoffCapMs: 500 });
 
 const outcomes = new Map<string, number>();
-const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+/** Per elapsed second: HTTP outcomes, so fast failures can be lined up with breaker states. */
+const perSecond = new Map<number, Map<string, number>>();
+const count = (key: string) => {
+  outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  if (values.timeline && key.startsWith('http')) {
+    const second = Math.floor((performance.now() - started) / 1000);
+    const bucket = perSecond.get(second) ?? new Map<string, number>();
+    bucket.set(key, (bucket.get(key) ?? 0) + 1);
+    perSecond.set(second, bucket);
+  }
+};
+
+/** Breaker states over time: how long every region's breaker was open at once, and how often each opened. */
+const breakerStates = new Map<string, BreakerState>();
+const opened = new Map<string, number>();
+let allOpenSince: number | undefined;
+let allOpenMs = 0;
+const onBreaker = (message: unknown): void => {
+  const m = message as BreakerStateMessage;
+  const at = performance.now() - started;
+  breakerStates.set(m.key, m.to);
+  if (m.to === 'open') opened.set(m.key, (opened.get(m.key) ?? 0) + 1);
+  const allOpen = breakerStates.size >= 2 && [...breakerStates.values()].every((s) => s === 'open');
+  if (allOpen && allOpenSince === undefined) allOpenSince = at;
+  if (!allOpen && allOpenSince !== undefined) {
+    allOpenMs += at - allOpenSince;
+    allOpenSince = undefined;
+  }
+  const retry = m.retryAt === undefined ? '' : ` (half-opens in ${Math.round(m.retryAt - Date.now())} ms)`;
+  console.log(`  ${(at / 1000).toFixed(2).padStart(7)} s  breaker ${m.key}: ${m.from} -> ${m.to}${retry}${allOpen ? '  [every region open]' : ''}`);
+};
+if (values.timeline) diagnosticsChannel.subscribe(RESILIENCE_CHANNELS.breaker, onBreaker);
 let running = true;
 
 async function worker(index: number): Promise<void> {
@@ -84,6 +122,10 @@ async function worker(index: number): Promise<void> {
       count(`http ok ${res.meta.protocol}`);
     } catch (error) {
       count(`http ${codeOf(error)}`);
+      // A caller that is told when the breaker admits again waits for it (at most a second)
+      // instead of spinning on fast failures.
+      const retryAt = (error as { retryAt?: unknown }).retryAt;
+      if (typeof retryAt === 'number') await sleep(Math.min(1000, Math.max(0, retryAt - Date.now())));
     }
   }
 }
@@ -130,7 +172,8 @@ async function faultLoop(): Promise<void> {
   for (let i = 0; running; i++) {
     await sleep(5000);
     if (!running) return;
-    const [, inject] = faults[i % faults.length] ?? faults[0]!;
+    const [name, inject] = faults[i % faults.length] ?? faults[0]!;
+    if (values.timeline) console.log(`  ${((performance.now() - started) / 1000).toFixed(2).padStart(7)} s  fault: ${name}`);
     await inject();
     faultsInjected += 1;
   }
@@ -149,7 +192,7 @@ interface Sample {
   readonly rssMb: number;
 }
 const samples: Sample[] = [];
-const started = performance.now();
+started = performance.now();
 const MB = 1024 * 1024;
 const work = [...Array.from({ length: concurrency }, (_, i) => worker(i)), wsSender(), faultLoop()];
 console.log(`soak: ${minutes} min, ${concurrency} HTTP workers + 1 ws sender, a fault every 5 s, metrics and tracing ${values['no-observability'] ? 'off' : 'on'}${gc === undefined ? ' (no --expose-gc: heap sampled without a forced GC)' : ''}`);
@@ -185,6 +228,14 @@ const warm = samples.slice(Math.max(1, Math.floor(samples.length * 0.2)));
 const heapSlope = slope(warm.map((s) => ({ x: s.minute, y: s.heapMb })));
 const rssSlope = slope(warm.map((s) => ({ x: s.minute, y: s.rssMb })));
 console.log(`faults injected: ${faultsInjected}`);
+if (values.timeline) {
+  diagnosticsChannel.unsubscribe(RESILIENCE_CHANNELS.breaker, onBreaker);
+  if (allOpenSince !== undefined) allOpenMs += performance.now() - started - allOpenSince;
+  const fastSeconds = [...perSecond.entries()].filter(([, b]) => (b.get('http ERR_BERTH_CIRCUIT_OPEN') ?? 0) > 0);
+  console.log(`breakers opened: ${JSON.stringify(Object.fromEntries(opened))}; every region open at once for ${(allOpenMs / 1000).toFixed(1)} s in all`);
+  console.log(`seconds with ERR_BERTH_CIRCUIT_OPEN reaching callers: ${fastSeconds.length}`);
+  for (const [second, bucket] of fastSeconds) console.log(`  ${String(second).padStart(5)} s  ${JSON.stringify(Object.fromEntries(bucket))}`);
+}
 console.log('testkit server-side stream rejections (ignored):', Object.fromEntries(serverSideRejections));
 console.log('outcomes:', Object.fromEntries([...outcomes.entries()].sort()));
 console.log(`heap slope after warm-up: ${heapSlope.toFixed(3)} MB/min over ${warm.length} samples (rss ${rssSlope.toFixed(3)} MB/min)`);
