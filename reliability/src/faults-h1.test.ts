@@ -110,16 +110,15 @@ describe('HTTP/1.1 faults through the facade', () => {
     expect(s.requests).toHaveLength(8);
   });
 
-  // BUG (https-pool): bodyTimeoutMs below ~1 s is not honoured. The pool hands it to undici,
-  // whose body timer is a "fast timer" ticking every 499 ms that is re-armed on each chunk and
-  // fires only on the second tick after it: a body dripping a chunk every 300 ms never times
-  // out, whatever bodyTimeoutMs says. Fix: enforce the body deadline in the pool's own
-  // ResponseBody with the injected Clock (or reject bodyTimeoutMs < 1000 in resolveOptions).
-  it.fails('https-pool honours a sub-second bodyTimeoutMs on a body that drips a chunk every 300 ms', async () => {
+  // Regression: undici's body timer is a "fast timer" ticking every 499 ms, re-armed on each
+  // chunk, so a body dripping a chunk every 300 ms never timed out. The pool now enforces
+  // bodyTimeoutMs itself, on its Clock.
+  it('https-pool honours a sub-second bodyTimeoutMs on a body that drips a chunk every 300 ms', async () => {
     const s = await server({ behaviour: { bodyBytes: 16, chunkBytes: 4, chunkIntervalMs: 300 } });
     const b = await berth(s.origin, { resilience: false, pool: { bodyTimeoutMs: 100 } });
     const tally = await burst(2, () => exchange(b, { path: '/drip' }));
     expect(tally.failed).toEqual({ ERR_BERTH_BODY_TIMEOUT: 2 });
+    expect(tally.elapsedMs).toBeLessThan(1000);
   });
 
   it('latency spike: requests in flight during the spike fail with ERR_BERTH_TIMEOUT at their deadline, then traffic recovers', async () => {
