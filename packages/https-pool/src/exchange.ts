@@ -68,11 +68,13 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     return this.#body !== undefined;
   }
 
+  /** undici assigned the request to the socket; `abort` cancels it (and closes the socket). */
   onConnect(abort: (error?: Error) => void): void {
     this.#abort = abort;
     if (this.#pendingAbort !== undefined) this.cancel(this.#pendingAbort);
   }
 
+  /** The response head; returns false to pause the parser (backpressure). */
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: the final head follows (RFC 9110 §15.2)
     this.#resume = resume;
@@ -87,6 +89,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     return !this.#paused;
   }
 
+  /** A body chunk; returns false to pause the parser until the consumer reads. */
   onData(chunk: Buffer): boolean {
     const body = this.#body;
     if (body === undefined) return true;
@@ -123,6 +126,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     this.cancel(new BodyTimeoutError(`response body from ${this.#where} sent nothing for ${timeoutMs} ms (bodyTimeoutMs)`, { bodyTimeoutMs: timeoutMs }));
   }
 
+  /** The last body byte arrived. */
   onComplete(): void {
     if (this.#done) return;
     this.#done = true;
@@ -131,6 +135,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     this.#listener.settled(false);
   }
 
+  /** The request failed (before or after the head); called once, mapped to a Berth code. */
   onError(error: Error): void {
     if (this.#done) return;
     this.#done = true;
