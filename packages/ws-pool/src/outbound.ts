@@ -65,8 +65,6 @@ export class Outbound {
   readonly owner: object | undefined;
   /** Milliseconds it may wait in a buffer. */
   readonly ttlMs: number;
-  /** Monotonic ms after which it may no longer be written; `Infinity` until it first waits. */
-  expiresAt = Number.POSITIVE_INFINITY;
   /** Set once it has been written at least once. */
   written = false;
   /** The sender's promise. */
@@ -74,6 +72,9 @@ export class Outbound {
   /** The buffer (or blocked queue) it waits in; `undefined` while written or in flight. */
   holder: OutboundHolder | undefined = undefined;
   #settled = false;
+  // Starts as `undefined`, not a number: a field that holds a double from construction makes V8
+  // allocate a heap box for it in every object, and most messages are written without waiting.
+  #expiresAt: number | undefined = undefined;
   #unwatch: (() => void) | undefined = undefined;
   #resolve!: (result: WsSendResult) => void;
   #reject!: (error: BerthError) => void;
@@ -98,8 +99,13 @@ export class Outbound {
    * after a close undid its write); later calls keep the first deadline. Returns `expiresAt`.
    */
   stamp(now: number): number {
-    if (this.expiresAt === Number.POSITIVE_INFINITY) this.expiresAt = now + this.ttlMs;
-    return this.expiresAt;
+    this.#expiresAt ??= now + this.ttlMs;
+    return this.#expiresAt;
+  }
+
+  /** Monotonic ms after which it may no longer be written; `Infinity` until it first waits. */
+  get expiresAt(): number {
+    return this.#expiresAt ?? Number.POSITIVE_INFINITY;
   }
 
   /**
