@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { CloseReason, ConnectionInfo, TlsHandshakeInfo } from '@berth/core-types';
-import { BodyDeadline } from './body-deadline.js';
+import { ResponseDeadline } from './response-deadline.js';
 import type { DialedSocket } from './dialer.js';
 import { HttpsPoolError, PoolClosedError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -69,8 +69,8 @@ export class Connection {
   readonly #socket: Socket;
   /** Created on first use: an idle pre-warmed connection needs no undici `Client` (≈4 KB each). */
   #client: Client | undefined;
-  /** Created with the first response body, like the client. */
-  #bodyDeadline: BodyDeadline | undefined;
+  /** Created with the first request, like the client. */
+  #deadline: ResponseDeadline | undefined;
   #handedOver = false;
   #phase: ConnectionPhase;
   #reusable = true;
@@ -144,9 +144,9 @@ export class Connection {
     return client;
   }
 
-  /** The body-idle deadline of the response read on this connection (one at a time: pipelining 1). */
-  bodyDeadline(): BodyDeadline {
-    return (this.#bodyDeadline ??= new BodyDeadline(this.#options.clock));
+  /** The phase deadlines of the response on this connection (one at a time: pipelining 1). */
+  responseDeadline(): ResponseDeadline {
+    return (this.#deadline ??= new ResponseDeadline(this.#options.clock));
   }
 
   /** Moves to `next`, telling the pool when the connection starts or stops being busy. */
@@ -265,7 +265,7 @@ export class Connection {
   close(reason: CloseReason): void {
     if (this.#phase.t === 'closed') return;
     this.#enter({ t: 'closed', reason, at: this.#options.clock.now() });
-    this.#bodyDeadline?.dispose();
+    this.#deadline?.dispose();
     // A request still on a connection the pool closes gets ERR_BERTH_CLOSED, as promised by
     // close(); any other reason means the socket is gone (mapped to ERR_BERTH_UPSTREAM_RESET).
     const error = reason === 'closed' ? new PoolClosedError(`connection ${this.id} closed by the pool`) : null;

@@ -60,3 +60,10 @@ export class BodyTimeoutError extends HttpsPoolError {
     super('ERR_BERTH_BODY_TIMEOUT', message, options);
   }
 }
+
+/** `ERR_BERTH_HEADERS_TIMEOUT`: no response head within `headersTimeoutMs` of sending the request. */
+export class HeadersTimeoutError extends HttpsPoolError {
+  constructor(message: string, options: BerthErrorOptions = {}) {
+    super('ERR_BERTH_HEADERS_TIMEOUT', message, options);
+  }
+}

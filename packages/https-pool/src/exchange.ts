@@ -1,11 +1,11 @@
 import { util as undiciUtil } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { BerthError, ResponseHeaders } from '@berth/core-types';
-import type { BodyDeadline, BodyWatcher } from './body-deadline.js';
 import { toBerthError } from './error-mapping.js';
-import { BodyTimeoutError, BodyTooLargeError } from './errors.js';
+import { BodyTimeoutError, BodyTooLargeError, HeadersTimeoutError } from './errors.js';
 import { ResponseBody } from './response-body.js';
 import type { BodySource } from './response-body.js';
+import type { DeadlineWatcher, ResponseDeadline, ResponsePhase } from './response-deadline.js';
 
 /** What an {@link Exchange} reports to the pool. */
 export interface ExchangeListener {
@@ -30,11 +30,11 @@ export interface ExchangeListener {
  * `UnwrapController` per request, which also parses the (empty) trailers into an object:
  * two objects and a call layer per request saved.
  */
-export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWatcher {
+export class Exchange implements Dispatcher.DispatchHandler, BodySource, DeadlineWatcher {
   readonly #listener: ExchangeListener;
   readonly #maxBytes: number | undefined;
   readonly #where: string;
-  readonly #deadline: BodyDeadline;
+  readonly #deadline: ResponseDeadline;
   readonly #bodyTimeoutMs: number;
   /** undici's abort for this request; set in `onConnect`. */
   #abort: ((error: Error) => void) | undefined;
@@ -47,8 +47,8 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
   #bytes = 0;
   #done = false;
 
-  /** `deadline` is the connection's body-idle timer; `bodyTimeoutMs` this request's window (see {@link BodyDeadline}). */
-  constructor(listener: ExchangeListener, maxBytes: number | undefined, where: string, deadline: BodyDeadline, bodyTimeoutMs: number) {
+  /** `deadline` is the connection's phase timer; `bodyTimeoutMs` this request's body window (see {@link ResponseDeadline}). */
+  constructor(listener: ExchangeListener, maxBytes: number | undefined, where: string, deadline: ResponseDeadline, bodyTimeoutMs: number) {
     this.#listener = listener;
     this.#maxBytes = maxBytes;
     this.#where = where;
@@ -61,6 +61,11 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     if (this.#done) return;
     if (this.#abort === undefined) this.#pendingAbort = reason;
     else this.cancel(reason);
+  }
+
+  /** Starts the headers deadline at `now`, when the pool owns it (see `HttpsPool.#attempt`). */
+  expectHead(timeoutMs: number, now: number): void {
+    this.#deadline.start(this, 'headers', timeoutMs, now);
   }
 
   /** True once a response head arrived. */
@@ -76,13 +81,17 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
 
   /** The response head; returns false to pause the parser (backpressure). */
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx informational: the final head follows (RFC 9110 §15.2)
+    if (statusCode < 200) {
+      // 1xx informational: the final head follows (RFC 9110 §15.2); the server is alive.
+      this.#deadline.progress();
+      return true;
+    }
     this.#resume = resume;
     const headers = undiciUtil.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>;
     const body = new ResponseBody();
     body.attach(this);
     this.#body = body;
-    const now = this.#deadline.start(this, this.#bodyTimeoutMs);
+    const now = this.#deadline.start(this, 'body', this.#bodyTimeoutMs);
     const connection = headers['connection'];
     const closeRequested = typeof connection === 'string' && connection.toLowerCase().includes('close');
     this.#listener.head(statusCode, headers, body, closeRequested, now);
@@ -120,10 +129,13 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyWat
     this.#abort(error);
   }
 
-  /** The body stayed silent for `timeoutMs` ({@link BodyWatcher}). */
-  bodyTimedOut(timeoutMs: number): void {
-    if (this.#done) return;
-    this.cancel(new BodyTimeoutError(`response body from ${this.#where} sent nothing for ${timeoutMs} ms (bodyTimeoutMs)`, { bodyTimeoutMs: timeoutMs }));
+  /** No head, or no body byte, for `timeoutMs` ({@link DeadlineWatcher}); undici closes the socket on abort. */
+  deadlinePassed(phase: ResponsePhase, timeoutMs: number): void {
+    this.abort(
+      phase === 'headers'
+        ? new HeadersTimeoutError(`no response head from ${this.#where} within ${timeoutMs} ms (headersTimeoutMs)`, { headersTimeoutMs: timeoutMs })
+        : new BodyTimeoutError(`response body from ${this.#where} sent nothing for ${timeoutMs} ms (bodyTimeoutMs)`, { bodyTimeoutMs: timeoutMs }),
+    );
   }
 
   /** The last body byte arrived. */

@@ -949,18 +949,20 @@ export class HttpsPool implements Transport, ResizablePool {
     this.#inFlight += 1;
     if (reused) this.#reused += 1;
     const state = new Attempt(this.#attemptHost, ctx, connection, attempt, freshForThis, pooled, reused, start, now);
-    const exchange = new Exchange(state, ctx.maxBytes, this.origin, connection.bodyDeadline(), ctx.bodyTimeoutMs);
+    const exchange = new Exchange(state, ctx.maxBytes, this.origin, connection.responseDeadline(), ctx.bodyTimeoutMs);
     ctx.aborter = exchange;
     if (ctx.abortReason !== undefined) exchange.abort(ctx.abortReason);
+    // The phase deadlines are the pool's own (ResponseDeadline: undici's are ±1 s fast
+    // timers), and undici gets none, so its parser creates no timer per request. Except the
+    // headers deadline of a streamed request body: undici pauses it while the body is being
+    // written, which only undici can see, so it keeps that one.
+    const streamedBody = !isReplayableBody(options.body);
+    if (!streamedBody) exchange.expectHead(ctx.headersTimeoutMs, now);
     const dispatchOptions: Dispatcher.DispatchOptions = {
       method: ctx.method,
       path: options.path,
-      headersTimeout: ctx.headersTimeoutMs,
-      // The body deadline is the exchange's own (BodyDeadline: undici's is coarse, ±1 s).
-      // undici keeps one parser timer and only refreshes it while the headers and body
-      // timeouts are equal, so it gets the headers value as a late backstop when that is a
-      // second or more past ours; otherwise none (0), rather than one that could fire first.
-      bodyTimeout: ctx.headersTimeoutMs >= ctx.bodyTimeoutMs + 1000 ? ctx.headersTimeoutMs : 0,
+      headersTimeout: streamedBody ? ctx.headersTimeoutMs : 0,
+      bodyTimeout: 0,
     };
     if (headers !== undefined) dispatchOptions.headers = headers;
     if (options.body !== undefined) dispatchOptions.body = options.body as NonNullable<Dispatcher.DispatchOptions['body']>;

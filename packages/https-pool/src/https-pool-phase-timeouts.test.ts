@@ -3,7 +3,7 @@ import { isBerthError } from '@berth/core-types';
 import { readAll } from './response-body.js';
 import { pool, server } from '../test/fixtures.js';
 
-describe('https-pool body timeout (the pool\'s own timer, not undici\'s ~1 s fast timer)', () => {
+describe('https-pool phase timeouts (the pool\'s own timer, not undici\'s ~1 s fast timers)', () => {
   it('fails a body that drips a chunk every 300 ms with ERR_BERTH_BODY_TIMEOUT at a 100 ms bodyTimeoutMs, and retires its connection', async () => {
     const s = await server({ behaviour: { bodyBytes: 16, chunkBytes: 4, chunkIntervalMs: 300 } });
     const p = await pool(s.origin, { maxConnections: 1, bodyTimeoutMs: 100 });
@@ -46,5 +46,36 @@ describe('https-pool body timeout (the pool\'s own timer, not undici\'s ~1 s fas
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await readAll(res.body)).length).toBe(4 * 1024 * 1024);
     expect(p.stats().errors).toBe(0);
+  });
+
+  it('fails a head slower than a 100 ms headersTimeoutMs with ERR_BERTH_HEADERS_TIMEOUT at 100 ms, and retires the connection', async () => {
+    const s = await server();
+    s.route('/slow', { delayMs: 600 });
+    const p = await pool(s.origin, { maxConnections: 1, headersTimeoutMs: 100 });
+    await (await p.request({ path: '/' })).dump();
+    const started = performance.now();
+    const failure = await p.request({ path: '/slow' }).catch((error: unknown) => error);
+    const elapsed = performance.now() - started;
+    expect(isBerthError(failure, 'ERR_BERTH_HEADERS_TIMEOUT')).toBe(true);
+    // undici's own headers timer would fire on its second 499 ms tick at the earliest.
+    expect(elapsed).toBeGreaterThanOrEqual(95);
+    expect(elapsed).toBeLessThan(450);
+    expect(p.stats()).toMatchObject({ destroyed: { broken: 1 } });
+    const next = await p.request({ path: '/', headersTimeoutMs: 5_000 });
+    expect(next.meta.reused).toBe(false);
+    await next.dump();
+  });
+
+  it('leaves the headers deadline of a streamed request body to undici, which does not count the upload', async () => {
+    const s = await server({ behaviour: { echo: true } });
+    const p = await pool(s.origin, { headersTimeoutMs: 150 });
+    async function* slowBody(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 3; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        yield new TextEncoder().encode('part');
+      }
+    }
+    const res = await p.request({ method: 'POST', path: '/upload', body: slowBody() });
+    expect(JSON.parse(await res.text())).toMatchObject({ body: 'partpartpart' });
   });
 });

@@ -1,37 +1,44 @@
 import type { Clock, TimerHandle } from '@berth/core-types';
 
-/** What a {@link BodyDeadline} tells when the body it watches stalled too long. */
-export interface BodyWatcher {
-  /** No body byte for `timeoutMs` while the consumer was reading. */
-  bodyTimedOut(timeoutMs: number): void;
+/** The phase of a response a {@link ResponseDeadline} watches. */
+export type ResponsePhase = 'headers' | 'body';
+
+/** What a {@link ResponseDeadline} tells when the response it watches stalled too long. */
+export interface DeadlineWatcher {
+  /** Nothing arrived for `timeoutMs` in `phase` (for a body: while the consumer was reading). */
+  deadlinePassed(phase: ResponsePhase, timeoutMs: number): void;
 }
 
 /**
- * The body-idle deadline (`bodyTimeoutMs`) of the response being read on one connection.
+ * The phase deadlines of the response on one connection: `headersTimeoutMs` from the
+ * request to its head, then `bodyTimeoutMs` of silence between body chunks.
  *
- * Why not undici's `bodyTimeout`: undici arms it as one of its "fast timers"
- * (lib/util/timers.js, `setFastTimeout` for every `TIMEOUT_BODY`, whatever the delay), a
- * clock that ticks every 499 ms. `refresh()` on each chunk puts the timer back to PENDING,
- * the next tick makes it ACTIVE again with its start one tick back, and only a later tick
- * can fire it. So a sub-second timeout fires 0.5–1 s late at best, and a body that sends a
+ * Why not undici's `headersTimeout`/`bodyTimeout`: undici arms both as "fast timers"
+ * (lib/util/timers.js; lib/dispatcher/client-h1.js gives `TIMEOUT_HEADERS` and
+ * `TIMEOUT_BODY` the `USE_FAST_TIMER` bit, so `setFastTimeout` is used whatever the delay),
+ * on a clock that ticks every 499 ms. `refresh()` on each chunk puts the timer back to
+ * PENDING, the next tick makes it ACTIVE with its start one tick back, and only a later
+ * tick can fire it. So a sub-second timeout fires 0.5–1 s late, and a body that sends a
  * chunk more often than every 499 ms never times out at all, whatever `bodyTimeout` says.
  *
  * This one is exact on the injected {@link Clock} and cheap on the hot path: one timer per
- * connection, created on its first response and kept. A chunk only records the time; the
+ * connection, created with its first request and kept. A chunk only records the time; the
  * timer is not moved. When it fires, it re-arms for the rest of the window if data came
  * meanwhile (the lazy deadline of Node's own socket timeouts and Go's `time.Timer.Reset`
- * pattern), and stops when no body is being read. A steady connection thus costs one
- * timer callback per `bodyTimeoutMs`, not one timer operation per request or per chunk.
- * Like undici's, it does not run while the consumer applies backpressure: a stall counts
- * only while the pool is waiting for the server.
+ * pattern), and stops when no response is being read. A steady connection thus costs one
+ * timer callback per timeout period, not one timer operation per request or per chunk —
+ * and undici, given no phase timeouts, creates no parser timer per request either. Like
+ * undici's, the body deadline does not run while the consumer applies backpressure: a
+ * stall counts only while the pool is waiting for the server.
  */
-export class BodyDeadline {
+export class ResponseDeadline {
   readonly #clock: Clock;
   readonly #fire = (): void => this.#expired();
   #timer: TimerHandle | undefined;
   /** When the armed timer fires (monotonic ms). */
   #timerDueAt = 0;
-  #watcher: BodyWatcher | undefined;
+  #watcher: DeadlineWatcher | undefined;
+  #phase: ResponsePhase = 'headers';
   #timeoutMs = 0;
   #lastProgressAt = 0;
   #paused = false;
@@ -41,12 +48,12 @@ export class BodyDeadline {
   }
 
   /**
-   * A response head arrived: its body may stay silent for `timeoutMs` at a time. Returns
-   * the clock reading taken, so the caller needs no other for the same instant.
+   * Starts watching `phase` at `now` (read here when not given): nothing may be silent for
+   * `timeoutMs` at a time. Returns the clock reading, so the caller needs no other.
    */
-  start(watcher: BodyWatcher, timeoutMs: number): number {
-    const now = this.#clock.now();
+  start(watcher: DeadlineWatcher, phase: ResponsePhase, timeoutMs: number, now: number = this.#clock.now()): number {
     this.#watcher = watcher;
+    this.#phase = phase;
     this.#timeoutMs = timeoutMs;
     this.#paused = false;
     this.#lastProgressAt = now;
@@ -54,7 +61,7 @@ export class BodyDeadline {
     return now;
   }
 
-  /** A body chunk arrived. */
+  /** Something arrived (a body chunk, an informational head). */
   progress(): void {
     this.#lastProgressAt = this.#clock.now();
   }
@@ -73,7 +80,7 @@ export class BodyDeadline {
     this.#armBy(now + this.#timeoutMs, now);
   }
 
-  /** The body ended or failed: nothing is watched until the next `start`. */
+  /** The response ended or failed: nothing is watched until the next `start`. */
   stop(): void {
     this.#watcher = undefined;
   }
@@ -115,6 +122,6 @@ export class BodyDeadline {
       return;
     }
     this.#watcher = undefined;
-    watcher.bodyTimedOut(this.#timeoutMs);
+    watcher.deadlinePassed(this.#phase, this.#timeoutMs);
   }
 }
