@@ -199,7 +199,11 @@ export class H2Multiplexer implements Transport {
     this.#hooks = {
       ready: (session) => this.#onSessionReady(session),
       connectFailed: (session, error) => this.#onConnectFailed(session, error),
-      capacity: () => this.#pump(),
+      // A freed slot matters only to waiting requests, pre-connect, or a streams subscriber; the
+      // common case (nothing waits) skips the pump, once per closed stream.
+      capacity: () => {
+        if (this.#queue.size > 0 || this.#o.preconnectUtilization > 0 || channels.streams.hasSubscribers) this.#pump();
+      },
       retire: (session) => this.#onRetire(session),
       goaway: (_session, errorCode) => this.#onGoaway(errorCode),
       closed: (session, reason) => this.#onSessionClosed(session, reason),
