@@ -428,8 +428,9 @@ export class H2Session {
 
   /** A stream from {@link open} closed: its slot is free. */
   streamClosed(stream: ClientHttp2Stream): void {
-    // lastUsedAt moves when a stream opens; no clock reading per close.
     this.#streams.delete(stream);
+    // ConnectionInfo.lastUsedAt: when a request started or ended.
+    this.#lastUsedAt = this.#options.clock.now();
     if (this.#state.t === 'ready' && this.#streams.size === 0) this.#armIdle();
     this.#finishDrainIfIdle();
     this.#hooks.capacity(this);
