@@ -68,6 +68,26 @@ describe('HTTP/2 faults through the facade', () => {
     expect(await burst(6, () => exchange(b, { path: '/alive' }))).toEqual({ succeeded: 6, failed: {} });
   });
 
+  it('peer goes silent on a busy session: requests fail at their deadline and the PING after their resets breaks the session within pingTimeoutMs', async () => {
+    const s = await server();
+    const p = await proxy(s);
+    // The read-idle keep-alive is far away, as on a busy session: only the reset PING can tell.
+    const b = await berth(`https://127.0.0.1:${p.port}`, { resilience: false, http2: { pingIntervalMs: 60_000, pingTimeoutMs: 300 } });
+    expect(await burst(4, () => exchange(b, { path: '/warm' }))).toEqual({ succeeded: 4, failed: {} });
+    expect(p.connectionCount()).toBe(1);
+    await p.set({ mode: 'blackhole' });
+    const stalled = await burst(4, () => exchange(b, { path: '/stalled', timeoutMs: 200 }));
+    expect(stalled).toEqual({ succeeded: 0, failed: { ERR_BERTH_TIMEOUT: 4 } });
+    expect(stalled.elapsedMs).toBeLessThan(1000);
+    // The session is given up (its socket closed) once the PING deadline passes.
+    const deadline = Date.now() + 2000;
+    while (p.connectionCount() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(p.connectionCount()).toBe(0);
+    await p.set({ mode: 'pass' });
+    expect(await burst(4, () => exchange(b, { path: '/after' }))).toEqual({ succeeded: 4, failed: {} });
+    expect(s.requests.filter((r) => r.path === '/stalled')).toHaveLength(0);
+  });
+
   it('RST_STREAM mid-body: those streams fail with ERR_BERTH_UPSTREAM_RESET and are not replayed; the session serves the rest', async () => {
     const s = await server({ behaviour: { bodyBytes: 32 * 1024, chunkBytes: 4096 } });
     const b = await berth(s.origin);

@@ -99,6 +99,51 @@ describe('keep-alive PING', () => {
   });
 });
 
+describe('the PING after a reset (Go x/net #59690)', () => {
+  it('breaks a silent session when the PING confirming a timed-out stream is not answered, even with keep-alive off', async () => {
+    server = await startHttpServer({ protocol: 'h2c' });
+    proxy = await startFaultProxy({ host: server.host, port: server.port });
+    const m = create(`http://127.0.0.1:${proxy.port}`, { pingIntervalMs: 0, pingTimeoutMs: 2_000, idleTimeoutMs: 0 });
+    const first = await m.request({ path: '/first' });
+    await first.dump();
+    // Nothing of the first exchange may still be waiting for a PING ACK when the peer goes silent.
+    await until(() => m.stats().sessions[0]?.pendingResets === 0, 'the first exchange to settle');
+    await proxy.set({ mode: 'blackhole' });
+    const stalled = expect(m.request({ path: '/stalled', timeoutMs: 500 })).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
+    await vi.advanceTimersByTimeAsync(500);
+    await stalled;
+    // The reset's PING is out; the session still looks alive until its deadline.
+    expect(m.stats().sessions[0]?.pendingResets).toBe(1);
+    // (Deadlines are read from the real clock while only timers are faked: check either side of it with room.)
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(m.stats().sessionsClosed.broken).toBe(0);
+    await vi.advanceTimersByTimeAsync(500);
+    await until(() => m.stats().sessionsClosed.broken === 1, 'the silent session to be broken');
+    await proxy.set({ mode: 'pass' });
+    const next = await m.request({ path: '/next' });
+    await next.dump();
+    expect(next.meta.connectionId).not.toBe(first.meta.connectionId);
+    expect(server.requests.map((r) => r.path)).toEqual(['/first', '/next']);
+  });
+
+  it('keeps a session whose peer answers the PING after a reset', async () => {
+    server = await startHttpServer({ protocol: 'h2c' });
+    const m = create(server.origin, { pingIntervalMs: 0, pingTimeoutMs: 2_000, idleTimeoutMs: 0 });
+    const slow = expect(
+      m.request({ path: '/slow', timeoutMs: 100, headers: { 'x-berth-behaviour': JSON.stringify({ delayMs: 1_000 }) } }),
+    ).rejects.toMatchObject({ code: 'ERR_BERTH_TIMEOUT' });
+    await vi.advanceTimersByTimeAsync(100);
+    await slow;
+    await until(() => m.stats().sessions[0]?.pendingResets === 0, 'the reset PING to be answered');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(m.stats().sessionsClosed.broken).toBe(0);
+    const next = await m.request({ path: '/next' });
+    await next.dump();
+    expect(m.stats().sessions).toHaveLength(1);
+    expect(server.totalConnections()).toBe(1);
+  });
+});
+
 describe('idle and max-age retirement', () => {
   it('closes a session idle for idleTimeoutMs, and the next request opens a new one', async () => {
     server = await startHttpServer({ protocol: 'h2c' });

@@ -100,6 +100,7 @@ export class H2Session {
   #ageTimer: TimerHandle | undefined;
   #keepaliveTimer: TimerHandle | undefined;
   #pingDeadline: TimerHandle | undefined;
+  #resetPingDeadline: TimerHandle | undefined;
   #bytesAtLastCheck = -1;
   /** Set once this side started closing the socket, so its 'close' is not taken for a peer failure. */
   #closingLocally = false;
@@ -451,16 +452,47 @@ export class H2Session {
     });
   }
 
+  /**
+   * The PING that confirms our RST_STREAMs also proves the peer is alive. Go x/net #59690: a
+   * client that times a request out, resets it and sends the next one to a connection whose
+   * peer went silent (a NAT or middlebox dropped it without a RST) repeats that forever, since
+   * a busy session's read-idle keep-alive never fires. So this PING has the keep-alive's
+   * deadline: no ACK within `pingTimeoutMs` and the session is broken, its streams fail over.
+   * At most one is in flight (Go #70505: reset pings must not trip servers' PING flood limits).
+   */
   #flushResetPing(): void {
     if (this.#resetsInFlight > 0 || this.#resetsAwaitingPing === 0) return;
     this.#resetsInFlight = this.#resetsAwaitingPing;
     this.#resetsAwaitingPing = 0;
+    const clock = this.#options.clock;
+    this.#resetPingDeadline = clock.setTimeout(() => {
+      this.#resetPingDeadline = undefined;
+      this.#pingTimedOut();
+    }, this.#options.pingTimeoutMs);
     this.#ping(() => {
+      clock.clearTimeout(this.#resetPingDeadline);
+      this.#resetPingDeadline = undefined;
       this.#resetsInFlight = 0;
       this.#flushResetPing();
       this.#hooks.capacity(this);
     });
   }
+
+  /** No PING ACK in time: the peer is gone, whatever the socket says. */
+  #pingTimedOut(): void {
+    const o = this.#options;
+    if (channels.ping.hasSubscribers) {
+      channels.ping.publish({ component: this.#context.identity, sessionId: this.id, timedOut: true });
+    }
+    this.destroy(
+      new PingTimeoutError(`HTTP/2 session to ${o.origin} did not answer a PING within ${o.pingTimeoutMs} ms`, {
+        origin: o.origin,
+        pingTimeoutMs: o.pingTimeoutMs,
+      }),
+      'broken',
+    );
+  }
+
 
   /** Sends a PING; `done` gets the round trip in ms, or an error when the session went away. */
   #ping(done: (error: Error | null, rttMs: number) => void): void {
@@ -528,16 +560,7 @@ export class H2Session {
     const o = this.#options;
     this.#pingDeadline = o.clock.setTimeout(() => {
       this.#pingDeadline = undefined;
-      if (channels.ping.hasSubscribers) {
-        channels.ping.publish({ component: this.#context.identity, sessionId: this.id, timedOut: true });
-      }
-      this.destroy(
-        new PingTimeoutError(`HTTP/2 session to ${o.origin} did not answer a PING within ${o.pingTimeoutMs} ms`, {
-          origin: o.origin,
-          pingTimeoutMs: o.pingTimeoutMs,
-        }),
-        'broken',
-      );
+      this.#pingTimedOut();
     }, o.pingTimeoutMs);
     this.#ping((error, rttMs) => {
       if (this.#pingDeadline === undefined) return;
@@ -636,5 +659,7 @@ export class H2Session {
     this.#keepaliveTimer = undefined;
     clock.clearTimeout(this.#pingDeadline);
     this.#pingDeadline = undefined;
+    clock.clearTimeout(this.#resetPingDeadline);
+    this.#resetPingDeadline = undefined;
   }
 }
