@@ -9,13 +9,31 @@ import type { DeadlineWatcher, ResponseDeadline, ResponsePhase } from './respons
 
 /** What an {@link Exchange} reports to the pool. */
 export interface ExchangeListener {
-  /** The response head arrived at `now` (clock reading). */
-  head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void;
+  /** The response head arrived at `now` (clock reading); `body` gives its body. */
+  head(status: number, headers: ResponseHeaders, body: BodyHandle, closeRequested: boolean, now: number): void;
   /** The attempt failed; `headReceived` says whether a response head had arrived first. */
   failed(error: BerthError, headReceived: boolean): void;
   /** The request ended (body fully received, or failed); the connection may be reused or retired. */
   settled(failed: boolean): void;
 }
+
+/** How a response reaches its body (see {@link Exchange}: the stream is made on demand). */
+export interface BodyHandle {
+  /** The body stream, created on first call (later calls return the same one). */
+  stream(): ResponseBody;
+  /** The whole body when it already arrived and no stream was made, else undefined. Consumes it. */
+  whole(): Buffer | undefined;
+  /** Drops a body that already arrived (or failed) with no stream made; false when there is something to drain. */
+  discard(): boolean;
+}
+
+/**
+ * Body bytes held before anyone asks for the stream: a small response usually arrives whole
+ * with its head, and its reader wants `text()`/`json()` or `dump()`, not a stream. Past this,
+ * the stream is made and its backpressure applies, so nothing large is ever held.
+ */
+const HOLD_BYTES = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The undici dispatch handler of one request attempt on one connection. Using `dispatch()`
@@ -30,7 +48,7 @@ export interface ExchangeListener {
  * `UnwrapController` per request, which also parses the (empty) trailers into an object:
  * two objects and a call layer per request saved.
  */
-export class Exchange implements Dispatcher.DispatchHandler, BodySource, DeadlineWatcher {
+export class Exchange implements Dispatcher.DispatchHandler, BodySource, BodyHandle, DeadlineWatcher {
   readonly #listener: ExchangeListener;
   readonly #maxBytes: number | undefined;
   readonly #where: string;
@@ -43,7 +61,15 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, Deadlin
   #pendingAbort: Error | undefined;
   #aborted = false;
   #paused = false;
+  #headed = false;
   #body: ResponseBody | undefined;
+  /** Chunks received before the stream was made (at most HOLD_BYTES). */
+  #held: Buffer[] | undefined;
+  #heldBytes = 0;
+  /** The last body byte arrived. */
+  #ended = false;
+  /** The body failed before its stream was made. */
+  #failure: Error | undefined;
   #bytes = 0;
   #done = false;
 
@@ -70,7 +96,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, Deadlin
 
   /** True once a response head arrived. */
   get headReceived(): boolean {
-    return this.#body !== undefined;
+    return this.#headed;
   }
 
   /** undici assigned the request to the socket; `abort` cancels it (and closes the socket). */
@@ -87,31 +113,68 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, Deadlin
       return true;
     }
     this.#resume = resume;
+    this.#headed = true;
     const headers = undiciUtil.parseHeaders(rawHeaders) as Record<string, string | string[] | undefined>;
-    const body = new ResponseBody();
-    body.attach(this);
-    this.#body = body;
     const now = this.#deadline.start(this, 'body', this.#bodyTimeoutMs);
     const connection = headers['connection'];
     const closeRequested = typeof connection === 'string' && connection.toLowerCase().includes('close');
-    this.#listener.head(statusCode, headers, body, closeRequested, now);
+    this.#listener.head(statusCode, headers, this, closeRequested, now);
     return !this.#paused;
   }
 
   /** A body chunk; returns false to pause the parser until the consumer reads. */
   onData(chunk: Buffer): boolean {
-    const body = this.#body;
-    if (body === undefined) return true;
+    if (!this.#headed) return true;
     this.#bytes += chunk.length;
     if (this.#maxBytes !== undefined && this.#bytes > this.#maxBytes) {
       this.cancel(new BodyTooLargeError(`response body from ${this.#where} exceeded maxResponseBytes (${this.#maxBytes} bytes)`, { maxResponseBytes: this.#maxBytes }));
       return false;
     }
     this.#deadline.progress();
+    let body = this.#body;
+    if (body === undefined) {
+      if (this.#heldBytes + chunk.length <= HOLD_BYTES) {
+        (this.#held ??= []).push(chunk);
+        this.#heldBytes += chunk.length;
+        return true;
+      }
+      body = this.stream();
+    }
     if (body.push(chunk)) return true;
     this.#paused = true;
     this.#deadline.pause();
     return false;
+  }
+
+  /** The body stream, made on first call from what was held ({@link BodyHandle}). */
+  stream(): ResponseBody {
+    if (this.#body !== undefined) return this.#body;
+    const body = new ResponseBody();
+    body.attach(this);
+    this.#body = body;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) for (const chunk of held) body.push(chunk);
+    if (this.#failure !== undefined) body.destroy(this.#failure);
+    else if (this.#ended) body.complete();
+    return body;
+  }
+
+  /** The whole body, without a stream, when it arrived whole and none was made ({@link BodyHandle}). */
+  whole(): Buffer | undefined {
+    if (this.#body !== undefined || !this.#ended || this.#failure !== undefined) return undefined;
+    const held = this.#held;
+    this.#held = undefined;
+    if (held === undefined) return EMPTY;
+    const first = held[0];
+    return held.length === 1 && first !== undefined ? first : Buffer.concat(held);
+  }
+
+  /** Drops a body that ended or failed before any stream was made ({@link BodyHandle}). */
+  discard(): boolean {
+    if (this.#body !== undefined || (!this.#ended && this.#failure === undefined)) return false;
+    this.#held = undefined;
+    return true;
   }
 
   /** The body's consumer wants more ({@link BodySource}). */
@@ -143,6 +206,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, Deadlin
     if (this.#done) return;
     this.#done = true;
     this.#deadline.stop();
+    this.#ended = true;
     this.#body?.complete();
     this.#listener.settled(false);
   }
@@ -154,8 +218,11 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource, Deadlin
     this.#deadline.stop();
     const mapped = toBerthError(error, 'request', this.#where);
     const body = this.#body;
-    if (body === undefined) this.#listener.failed(mapped, false);
-    else if (!body.destroyed) body.destroy(mapped);
+    if (!this.#headed) this.#listener.failed(mapped, false);
+    else if (body === undefined) {
+      this.#failure = mapped;
+      this.#held = undefined;
+    } else if (!body.destroyed) body.destroy(mapped);
     this.#listener.settled(true);
   }
 }

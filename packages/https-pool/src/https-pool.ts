@@ -40,14 +40,13 @@ import { Dialer } from './dialer.js';
 import { toBerthError } from './error-mapping.js';
 import { AbortedError, AcquireTimeoutError, HttpsPoolError, PoolClosedError, QueueFullError } from './errors.js';
 import { Exchange } from './exchange.js';
-import type { ExchangeListener } from './exchange.js';
+import type { BodyHandle, ExchangeListener } from './exchange.js';
 import { LatencyWindow } from './latency-window.js';
 import { LifetimeSchedule } from './lifetime-schedule.js';
 import { resolveOptions } from './options.js';
 import { PoolResponse } from './pool-response.js';
 import type { HttpsPoolOptions, ResolvedOptions } from './options.js';
 import { validateRequest } from './request-validation.js';
-import type { ResponseBody } from './response-body.js';
 import { evictorFor } from './slot-evictor.js';
 import { Tombstone } from './tombstone.js';
 
@@ -210,7 +209,7 @@ const gp = genericPool as unknown as { Pool: PoolConstructor; Deque: unknown; Pr
 
 /** The pool's side of {@link Attempt}, bound once per pool. */
 interface AttemptHost {
-  head(a: Attempt, status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void;
+  head(a: Attempt, status: number, headers: ResponseHeaders, body: BodyHandle, closeRequested: boolean, now: number): void;
   failed(a: Attempt, error: BerthError): void;
   settled(a: Attempt, failed: boolean): void;
 }
@@ -255,7 +254,7 @@ class Attempt implements ExchangeListener {
     this.sentAt = sentAt;
   }
 
-  head(status: number, headers: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void {
+  head(status: number, headers: ResponseHeaders, body: BodyHandle, closeRequested: boolean, now: number): void {
     this.#host.head(this, status, headers, body, closeRequested, now);
   }
 
@@ -974,7 +973,7 @@ export class HttpsPool implements Transport, ResizablePool {
     }
   }
 
-  #attemptHead(a: Attempt, status: number, responseHeaders: ResponseHeaders, body: ResponseBody, closeRequested: boolean, now: number): void {
+  #attemptHead(a: Attempt, status: number, responseHeaders: ResponseHeaders, body: BodyHandle, closeRequested: boolean, now: number): void {
     const { ctx, connection } = a;
     if (closeRequested) connection.markNotReusable();
     ctx.aborter = undefined;
