@@ -101,6 +101,14 @@ export interface WsPoolOptions {
   /** Bytes written but not yet handed to the kernel (send callbacks pending) above which sends wait. Default 1 MiB. */
   readonly highWaterMarkBytes?: number;
   /**
+   * Messages per second each connection may write (a token bucket per connection, full on
+   * connect); messages beyond it wait in the buffer, where `ttlMs` and `overflow` apply.
+   * Control frames (subscribe, unsubscribe) and `onOpen`'s frames are not paced. Default: unlimited.
+   */
+  readonly maxMessagesPerSec?: number;
+  /** Messages a connection may write at once before `maxMessagesPerSec` paces it, integer. Default: ⌈maxMessagesPerSec⌉. */
+  readonly burstMessages?: number;
+  /**
    * Channel messages carry a sequence number and stay pending until the server acknowledges
    * them; unacknowledged ones are resent after a reconnect or a rotation. Needs a server that
    * acks and drops `seq <= last seen`. Default false.
@@ -160,6 +168,7 @@ export interface ResolvedWsPoolOptions {
   readonly ttlMs: number;
   readonly overflow: OverflowPolicy;
   readonly highWaterMarkBytes: number;
+  readonly sendRate: { readonly perSec: number; readonly burst: number } | undefined;
   readonly acks: boolean;
   readonly maxUnackedMessages: number;
   readonly codec: WsCodec;
@@ -253,6 +262,11 @@ export function resolveOptions(url: string | URL, input: WsPoolOptions = {}): Re
   const backoffCapMs = ms('backoffCapMs', input.backoffCapMs, DEFAULT_BACKOFF_CAP_MS);
   if (backoffCapMs < backoffBaseMs) c.problem('backoffCapMs', `a number >= backoffBaseMs (${backoffBaseMs})`, backoffCapMs);
 
+  const perSec = c.number('maxMessagesPerSec', input.maxMessagesPerSec, { min: 0.001, max: 1_000_000_000, default: undefined });
+  const burst = count('burstMessages', input.burstMessages, Math.max(1, Math.ceil(perSec ?? 1)));
+  c.expect(input.burstMessages === undefined || perSec !== undefined, 'burstMessages', 'set only with maxMessagesPerSec', input.burstMessages);
+  const sendRate = perSec === undefined ? undefined : { perSec, burst };
+
   const resolved: ResolvedWsPoolOptions = {
     url: parsed,
     name: c.string('name', input.name, parsed.origin),
@@ -284,6 +298,7 @@ export function resolveOptions(url: string | URL, input: WsPoolOptions = {}): Re
     ttlMs: ms('ttlMs', input.ttlMs, DEFAULT_TTL_MS),
     overflow: c.oneOf('overflow', input.overflow, ['reject', 'drop-oldest', 'drop-newest', 'block'] as const, 'reject'),
     highWaterMarkBytes: count('highWaterMarkBytes', input.highWaterMarkBytes, DEFAULT_HIGH_WATER_MARK_BYTES),
+    sendRate,
     acks: c.boolean('acks', input.acks, false),
     maxUnackedMessages: count('maxUnackedMessages', input.maxUnackedMessages, DEFAULT_MAX_UNACKED_MESSAGES),
     codec,

@@ -14,6 +14,7 @@ import type { ResolvedWsPoolOptions } from './options.js';
 import type { Outbound } from './outbound.js';
 import { SendBuffer } from './send-buffer.js';
 import type { LostReason } from './send-buffer.js';
+import { SendRate } from './send-rate.js';
 
 /** A timer that fires this much late means our event loop stalled, not that the peer died. */
 const STALL_TOLERANCE_MS = 50;
@@ -60,6 +61,9 @@ interface Connection {
   frameWaiters: Deque<{ resolve: (frame: WsFrame) => void; reject: (error: BerthError) => void }>;
   /** Shared send callback: ws calls send callbacks in order, so one function per connection pops the head. */
   readonly onWritten: (error?: Error) => void;
+  /** Pacing of this connection's writes (`maxMessagesPerSec`), and the timer that pumps when a token is due. */
+  readonly rate: SendRate | undefined;
+  rateTimer: TimerHandle | undefined;
 }
 
 type State =
@@ -314,7 +318,23 @@ export class PooledSocket {
     // Pace on send callbacks, not ws.bufferedAmount: it reads 0 until the kernel buffer is full
     // (websockets/ws#492, #1620). Test the bytes about to be added too (sleepypod/core#479).
     if (conn.inFlightBytes > 0 && conn.inFlightBytes + message.bytes > this.#hwm) return false;
-    return message.written || message.ackSink === undefined || !message.ackSink.windowFull();
+    if (!message.written && message.ackSink !== undefined && message.ackSink.windowFull()) return false;
+    // Last, so a token is taken only by a message that is written now.
+    return conn.rate === undefined || this.#takeToken(conn, conn.rate);
+  }
+
+  /** Takes a send token, or arms the one pacing timer to pump when the next is due. */
+  #takeToken(conn: Connection, rate: SendRate): boolean {
+    const clock = this.#host.options.clock;
+    const now = clock.now();
+    if (rate.tryTake(now)) return true;
+    if (conn.rateTimer === undefined) {
+      conn.rateTimer = clock.setTimeout(() => {
+        conn.rateTimer = undefined;
+        if (this.#state.t === 'ready' && this.#state.conn === conn) this.pump();
+      }, rate.waitMs(now));
+    }
+    return false;
   }
 
   #write(conn: Connection, message: Outbound): void {
@@ -405,6 +425,8 @@ export class PooledSocket {
         if (message.ackSink === undefined) message.settle('written');
         if (this.#state.t === 'ready' && this.#state.conn === conn && this.#buffer.length > 0) this.pump();
       },
+      rate: o.sendRate === undefined ? undefined : new SendRate(o.sendRate.perSec, o.sendRate.burst, o.clock.now()),
+      rateTimer: undefined,
     };
     this.#setState({ t: 'connecting', ticket, conn });
     conn.deadline = o.clock.setTimeout(() => {
@@ -576,9 +598,11 @@ export class PooledSocket {
     clock.clearTimeout(conn.deadline);
     clock.clearTimeout(conn.pingTimer);
     clock.clearTimeout(conn.pongTimer);
+    clock.clearTimeout(conn.rateTimer);
     conn.deadline = undefined;
     conn.pingTimer = undefined;
     conn.pongTimer = undefined;
+    conn.rateTimer = undefined;
   }
 
   #onClose(conn: Connection, ticket: GateTicket, code: number, reason: string): void {
