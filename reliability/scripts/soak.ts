@@ -76,6 +76,8 @@ const berth = createBerth({
 const socket = createWsPool(`wss://localhost:${ws.port}/`, { tls: berth.tls, size: 2, pingIntervalMs: 1000, backoffBaseMs: 50, backoffCapMs: 500 });
 
 const outcomes = new Map<string, number>();
+/** The first error seen of each code, with its stack, printed at the end. */
+const firstError = new Map<string, string>();
 /** Per elapsed second: HTTP outcomes, so fast failures can be lined up with breaker states. */
 const perSecond = new Map<number, Map<string, number>>();
 const count = (key: string) => {
@@ -121,7 +123,9 @@ async function worker(index: number): Promise<void> {
       await res.arrayBuffer();
       count(`http ok ${res.meta.protocol}`);
     } catch (error) {
-      count(`http ${codeOf(error)}`);
+      const code = codeOf(error);
+      count(`http ${code}`);
+      if (!firstError.has(code)) firstError.set(code, error instanceof Error ? (error.stack ?? error.message) : String(error));
       // A caller that is told when the breaker admits again waits for it (at most a second)
       // instead of spinning on fast failures.
       const retryAt = (error as { retryAt?: unknown }).retryAt;
@@ -238,4 +242,5 @@ if (values.timeline) {
 }
 console.log('testkit server-side stream rejections (ignored):', Object.fromEntries(serverSideRejections));
 console.log('outcomes:', Object.fromEntries([...outcomes.entries()].sort()));
+for (const [code, stack] of firstError) console.log(`first ${code}:\n  ${stack.split('\n').slice(0, 8).join('\n  ')}`);
 console.log(`heap slope after warm-up: ${heapSlope.toFixed(3)} MB/min over ${warm.length} samples (rss ${rssSlope.toFixed(3)} MB/min)`);

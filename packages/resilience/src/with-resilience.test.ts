@@ -1,6 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RESILIENCE_CHANNELS, systemClock } from '@berth/core-types';
+import { BerthError, RESILIENCE_CHANNELS, systemClock } from '@berth/core-types';
 import type { Clock, RetryMessage, Transport } from '@berth/core-types';
 import { createTestTransport, seededRandom, startFaultProxy, startHttpServer, testPki } from '@berth/testkit';
 import type { Behaviour, FaultProxy, TestServer } from '@berth/testkit';
@@ -301,6 +301,32 @@ describe('withResilience over a real upstream', () => {
     const error = await api.request({ path: '/', timeoutMs: 200 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_BERTH_TIMEOUT', details: { scope: 'deadline', timeoutMs: 200 } });
     expect(server.requests.length).toBeLessThanOrEqual(5);
+  });
+
+  it('reports the deadline, not the transport\'s own ERR_BERTH_ABORTED, when its signal stopped an attempt at the deadline', async () => {
+    // A transport that, like the pools, answers an abort of its signal with its own ABORTED error.
+    let calls = 0;
+    const hanging: Transport = {
+      request: (options) => {
+        calls += 1;
+        return new Promise((_resolve, reject) => {
+          options.signal?.addEventListener('abort', () => reject(new BerthError('ERR_BERTH_ABORTED', 'request aborted')), { once: true });
+        });
+      },
+      stats: () => ({ kind: 'hanging', name: 'hanging', state: 'ready', requests: calls, inFlight: 0, queued: 0, errors: 0 }),
+      close: () => Promise.resolve(),
+    };
+    for (const retry of [false, undefined] as const) {
+      const api = track(withResilience(hanging, { clock: systemClock, breaker: false, ...(retry === false ? { retry } : {}) }));
+      const error = await api.request({ path: '/', timeoutMs: 50 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_BERTH_TIMEOUT', details: { scope: 'deadline', timeoutMs: 50 } });
+    }
+    // The caller's own abort stays an abort.
+    const api = track(withResilience(hanging, { clock: systemClock, breaker: false, retry: false }));
+    const controller = new AbortController();
+    const pending = api.request({ path: '/', signal: controller.signal, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    controller.abort();
+    expect(await pending).toMatchObject({ code: 'ERR_BERTH_ABORTED' });
   });
 
   it('turns an attempt failure with no time left to retry into the deadline error', async () => {

@@ -186,6 +186,10 @@ export class ResilientTransport implements Transport {
       release?.();
       this.#inFlight -= 1;
       this.#errors += 1;
+      // A transport told to stop by our signal reports its own ERR_BERTH_ABORTED; when the
+      // signal fired for the deadline or for close, that is what the caller must see.
+      const reason: unknown = scope.signal.aborted ? scope.signal.reason : undefined;
+      if (isBerthError(error) && error.code === 'ERR_BERTH_ABORTED' && isBerthError(reason) && reason.code !== 'ERR_BERTH_ABORTED') throw reason;
       if (isBerthError(error)) throw error;
       throw new ResilienceInternalError(`transport ${this.#name} failed with a non-Berth error: ${String(error)}`, { cause: error });
     }
