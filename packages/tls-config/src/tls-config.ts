@@ -51,33 +51,9 @@ interface Dial {
   readonly host: string;
   readonly port: number;
   readonly key: string;
-  /** The ticket offered, until the handshake is done. */
-  cached: CachedSession | undefined;
+  readonly cached: CachedSession | undefined;
   state: 'tcp-connecting' | 'handshaking' | 'secure' | 'failed';
   peer: PeerSummary | undefined;
-  /** The connect + handshake deadline, until it is cleared. */
-  timer: TimerHandle | undefined;
-  /** Turns a dial failure into the BerthError the socket emits (counted and published once). */
-  readonly classify: (error: unknown) => BerthError;
-}
-
-const DIAL = Symbol('berth.tls-config.dial');
-// Taken once from the prototype (no per-socket bound copy); called with the socket as `this`.
-// eslint-disable-next-line @typescript-eslint/unbound-method
-const socketEmit = tls.TLSSocket.prototype.emit;
-type DialedSocket = TLSSocket & { [DIAL]?: Dial };
-
-/**
- * `emit` of every socket this config dials. Before 'secureConnect' any 'error' is replaced by
- * its classified BerthError; after it only TLS alerts are (in TLS 1.3 the client finishes
- * first, so a server that rejects our client certificate says so just afterwards).
- */
-function classifyingEmit(this: DialedSocket, event: string | symbol, ...args: unknown[]): boolean {
-  const dial = this[DIAL];
-  if (event === 'error' && dial !== undefined && dial.state !== 'failed' && (dial.state !== 'secure' || isTlsAlert(args[0]))) {
-    args[0] = dial.classify(args[0]);
-  }
-  return socketEmit.apply(this, [event, ...args] as Parameters<typeof socketEmit>);
 }
 
 const H1 = ['http/1.1'] as const;
@@ -165,16 +141,13 @@ export class TlsConfig implements TlsConnector {
     const handedOff = takeKept ? this.#unpark(parkKey(host, target.port, verifyName), alpn) : undefined;
     if (handedOff !== undefined) return handedOff;
     const generation = this.#generation;
-    const cached = this.#options.maxCachedSessions === 0 ? undefined : this.#sessions.get(key);
     const dial: Dial = {
       host,
       port: target.port,
       key,
-      cached,
+      cached: this.#options.maxCachedSessions === 0 ? undefined : this.#sessions.get(key),
       state: 'tcp-connecting',
       peer: undefined,
-      timer: undefined,
-      classify: (error) => this.#classifyFailure(dial, error),
     };
     const socket = tls.connect({
       host,
@@ -184,14 +157,14 @@ export class TlsConfig implements TlsConnector {
       rejectUnauthorized: !this.#options.insecure,
       checkServerIdentity: (_hostname: string, cert: PeerCertificate) => this.#checkIdentity(dial, verifyName, cert),
       ...(servername === undefined ? {} : { servername }),
-      ...(cached === undefined ? {} : { session: cached.session }),
+      ...(dial.cached === undefined ? {} : { session: dial.cached.session }),
     });
     // undici does the same for every socket it dials: no Nagle delay on request heads, and
     // keep-alive probes so a silently dropped connection is noticed.
     socket.setNoDelay(true);
     if (this.#options.tcpKeepAliveInitialDelayMs > 0) socket.setKeepAlive(true, this.#options.tcpKeepAliveInitialDelayMs);
 
-    dial.timer = clock.setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       const phase = dial.state === 'tcp-connecting' ? 'TCP connect' : 'TLS handshake';
       socket.destroy(
         new ConnectError(
@@ -205,28 +178,37 @@ export class TlsConfig implements TlsConnector {
     // Node destroys a socket that fails verification with its own error from inside the TLS
     // wrap (`onConnectSecure`), with no hook to substitute another one, so the classified
     // BerthError is put in place where the 'error' event is emitted, on this socket only.
-    // One shared function reads the dial from the socket: no closures kept per connection.
-    (socket as DialedSocket)[DIAL] = dial;
-    socket.emit = classifyingEmit;
+    // After 'secureConnect' only TLS alerts are classified: in TLS 1.3 the client finishes
+    // first, so a server that rejects our client certificate says so just afterwards.
+    const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+    socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+      if (event === 'error' && dial.state !== 'failed' && (dial.state !== 'secure' || isTlsAlert(args[0]))) {
+        args[0] = fail(args[0]);
+      }
+      return emit(event, ...args);
+    }) as TLSSocket['emit'];
+    const fail = (error: unknown): BerthError => {
+      const tcpConnected = dial.state !== 'tcp-connecting';
+      dial.state = 'failed';
+      clock.clearTimeout(timer);
+      const classified = classifyDialError(error, { host, port: target.port, tcpConnected });
+      this.#failures[classified.code] = (this.#failures[classified.code] ?? 0) + 1;
+      this.#events.handshakeError(host, target.port, classified);
+      return classified;
+    };
 
-    const onClose = () => clock.clearTimeout(dial.timer);
     socket.once('connect', () => {
       if (dial.state === 'tcp-connecting') dial.state = 'handshaking';
     });
     socket.once('secureConnect', () => {
       dial.state = 'secure';
-      clock.clearTimeout(dial.timer);
-      dial.timer = undefined;
-      socket.off('close', onClose);
+      clock.clearTimeout(timer);
       this.#onSecure(socket, dial, started);
-      // Only `resumed` needed the ticket we offered; the cache holds the newest one.
-      dial.cached = undefined;
     });
-    socket.once('close', onClose);
+    socket.once('close', () => clock.clearTimeout(timer));
     if (this.#options.maxCachedSessions > 0) {
       // Node emits 'session' only once the peer is verified (`onnewsessionclient` waits for it).
-      // The first ticket is enough: the cache keeps one per key.
-      socket.once('session', (session: Buffer) => {
+      socket.on('session', (session: Buffer) => {
         // A dial that began before reload() was verified under the old trust set.
         if (generation === this.#generation) this.#sessions.set(key, session, dial.peer);
       });
@@ -433,17 +415,6 @@ export class TlsConfig implements TlsConnector {
       `TLS peer ${dial.host}:${dial.port} (${hostname}) was rejected by checkServerIdentity: ${customError.message}`,
       { cause: customError, host: dial.host, port: dial.port },
     );
-  }
-
-  #classifyFailure(dial: Dial, error: unknown): BerthError {
-    const tcpConnected = dial.state !== 'tcp-connecting';
-    dial.state = 'failed';
-    this.#options.clock.clearTimeout(dial.timer);
-    dial.timer = undefined;
-    const classified = classifyDialError(error, { host: dial.host, port: dial.port, tcpConnected });
-    this.#failures[classified.code] = (this.#failures[classified.code] ?? 0) + 1;
-    this.#events.handshakeError(dial.host, dial.port, classified);
-    return classified;
   }
 
   #onSecure(socket: TLSSocket, dial: Dial, started: number): void {
