@@ -4,8 +4,10 @@ import {
   BerthError,
   ConfigError,
   ERROR_CODES,
+  MAX_TIMER_MS,
   OptionChecker,
   describeValue,
+  invalidRequestTimeouts,
   isBerthError,
   systemClock,
   systemRandom,
@@ -35,6 +37,16 @@ describe('BerthError', () => {
   it('lists each code once, all with the ERR_BERTH_ prefix', () => {
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
     for (const code of ERROR_CODES) expect(code).toMatch(/^ERR_BERTH_[A-Z0-9_]+$/);
+  });
+});
+
+describe('invalidRequestTimeouts', () => {
+  it('names every per-request timeout that is not a positive number of ms a timer can honour', () => {
+    expect(invalidRequestTimeouts({ path: '/' })).toEqual([]);
+    expect(invalidRequestTimeouts({ path: '/', timeoutMs: 0.4, headersTimeoutMs: 1, bodyTimeoutMs: MAX_TIMER_MS })).toEqual([]);
+    expect(invalidRequestTimeouts({ path: '/', timeoutMs: 0, headersTimeoutMs: -1, bodyTimeoutMs: Number.NaN })).toEqual(['timeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs']);
+    expect(invalidRequestTimeouts({ path: '/', timeoutMs: Number.POSITIVE_INFINITY, bodyTimeoutMs: MAX_TIMER_MS + 1 })).toEqual(['timeoutMs', 'bodyTimeoutMs']);
+    expect(invalidRequestTimeouts({ path: '/', headersTimeoutMs: '100' as unknown as number })).toEqual(['headersTimeoutMs']);
   });
 });
 

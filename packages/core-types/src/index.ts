@@ -17,7 +17,7 @@ export { silentLogger } from './logger.js';
 export type { LogFields, Logger } from './logger.js';
 
 // Requests and transports
-export { IDEMPOTENT_METHODS } from './request.js';
+export { IDEMPOTENT_METHODS, MAX_TIMER_MS, invalidRequestTimeouts } from './request.js';
 export type {
   HttpMethod,
   Protocol,

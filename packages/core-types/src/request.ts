@@ -125,3 +125,24 @@ export interface ResponseData {
   /** How the response was obtained. */
   readonly meta: ResponseMeta;
 }
+
+/** Longest delay a Node timer honours (2³¹ − 1 ms); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const REQUEST_TIMEOUTS = ['timeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs'] as const;
+
+/**
+ * The per-request timeout fields of `options` that are set but are not a number of
+ * milliseconds in (0, {@link MAX_TIMER_MS}] (fractions are fine: layers pass on what is left of
+ * a deadline). Transports reject such a request with `ERR_BERTH_INVALID_REQUEST` naming them:
+ * 0, a negative number, NaN or ∞ would otherwise fire at once or spin a timer, and "0 means
+ * off" differs between libraries.
+ */
+export function invalidRequestTimeouts(options: RequestOptions): string[] {
+  const bad: string[] = [];
+  for (const field of REQUEST_TIMEOUTS) {
+    const value: unknown = options[field];
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS)) bad.push(field);
+  }
+  return bad;
+}

@@ -249,6 +249,9 @@ describe('requests and bodies', () => {
       { path: '/ space' },
       { path: '/', method: 'GE T' },
       { path: '/', priority: 9 as never },
+      { path: '/', headersTimeoutMs: 0 },
+      { path: '/', bodyTimeoutMs: Number.NaN },
+      { path: '/', timeoutMs: 2 ** 31 },
     ];
     for (const options of bad) await expect(m.request(options)).rejects.toMatchObject({ code: 'ERR_BERTH_INVALID_REQUEST' });
     expect(s.requests).toHaveLength(0);

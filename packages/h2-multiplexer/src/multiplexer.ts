@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import http2 from 'node:http2';
 import type { ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { Readable, finished, pipeline } from 'node:stream';
-import { CLOSE_REASONS, IDEMPOTENT_METHODS, isBerthError } from '@berth/core-types';
+import { CLOSE_REASONS, IDEMPOTENT_METHODS, invalidRequestTimeouts, isBerthError } from '@berth/core-types';
 import type {
   BerthError,
   CloseOptions,
@@ -274,6 +274,10 @@ export class H2Multiplexer implements Transport {
     let fieldBytes = 0;
     try {
       checkTarget(method, options.path);
+      const badTimeouts = invalidRequestTimeouts(options);
+      if (badTimeouts.length > 0) {
+        throw new InvalidRequestError(`invalid ${badTimeouts.join(', ')}: expected milliseconds in (0, 2147483647]`, { fields: badTimeouts });
+      }
       if (options.headers !== undefined) {
         const normalized = normalizeHeaders(options.headers);
         fields = normalized.fields;

@@ -21,7 +21,9 @@ export {
 export {
   AbortedError,
   AcquireTimeoutError,
+  BodyTimeoutError,
   BodyTooLargeError,
+  HeadersTimeoutError,
   HttpsPoolError,
   InvalidRequestError,
   PoolClosedError,

@@ -32,6 +32,22 @@ describe('LifetimeSchedule', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('waits in steps of at most 2³¹ − 1 ms for a lifetime longer than a Node timer allows (no 1 ms spin)', async () => {
+    vi.useFakeTimers(FAKE);
+    const delays: number[] = [];
+    const clock = { ...systemClock, setTimeout: (fn: () => void, ms: number) => (delays.push(ms), systemClock.setTimeout(fn, ms)) };
+    const schedule = new LifetimeSchedule(clock);
+    const ended: string[] = [];
+    schedule.add(entry(3_000_000_000, ended, 'long'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ended).toEqual([]);
+    expect(delays).toEqual([2_147_483_647]);
+    await vi.advanceTimersByTimeAsync(2_147_483_647);
+    expect(ended).toEqual([]);
+    await vi.advanceTimersByTimeAsync(3_000_000_000 - 2_147_483_647 - 1_000);
+    expect(ended).toEqual(['long']);
+  });
+
   it('does not end a removed entry, and leaves no timer once nothing is watched', async () => {
     vi.useFakeTimers(FAKE);
     const schedule = new LifetimeSchedule(systemClock);

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '@berth/core-types';
 import type { Clock, TimerHandle } from '@berth/core-types';
 
 /** A connection whose lifetime runs out at `expiresAt`. */
@@ -44,7 +45,7 @@ export class LifetimeSchedule {
     this.#dueAt = dueAt;
     // Node's timers run on a millisecond loop clock and may fire a fraction early against
     // the monotonic clock: a run that finds nothing due yet re-arms for the rest.
-    const timer = this.#clock.setTimeout(this.#fire, Math.max(1, Math.ceil(dueAt - this.#clock.now())));
+    const timer = this.#clock.setTimeout(this.#fire, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(dueAt - this.#clock.now()))));
     timer.unref();
     this.#timer = timer;
   }

@@ -12,8 +12,17 @@ describe('validateRequest', () => {
     ['a method that is not a token', { path: '/', method: 'GET /x' }],
     ['a path without a leading slash', { path: 'http://x/' }],
     ['a path with a space', { path: '/a b' }],
+    ['a zero headersTimeoutMs', { path: '/', headersTimeoutMs: 0 }],
+    ['an infinite bodyTimeoutMs', { path: '/', bodyTimeoutMs: Number.POSITIVE_INFINITY }],
+    ['a negative timeoutMs', { path: '/', timeoutMs: -5 }],
   ])('rejects %s with ERR_BERTH_INVALID_REQUEST', (_name, request) => {
     expect(() => validateRequest(request)).toThrow(expect.objectContaining({ code: 'ERR_BERTH_INVALID_REQUEST' }));
+  });
+
+  it('names every bad per-request timeout in one error', () => {
+    expect(() => validateRequest({ path: '/', headersTimeoutMs: 0, bodyTimeoutMs: 2 ** 31 })).toThrow(
+      expect.objectContaining({ code: 'ERR_BERTH_INVALID_REQUEST', details: { fields: ['headersTimeoutMs', 'bodyTimeoutMs'] } }),
+    );
   });
 
   it('accepts ordinary requests', () => {

@@ -1,3 +1,4 @@
+import { invalidRequestTimeouts } from '@berth/core-types';
 import type { RequestHeaders, RequestOptions } from '@berth/core-types';
 import { InvalidRequestError } from './errors.js';
 
@@ -16,6 +17,10 @@ const RESERVED = new Set(['connection', 'keep-alive', 'upgrade', 'transfer-encod
  * name or value, a non-token method, a path that is not origin-form, hop-by-hop headers.
  */
 export function validateRequest(request: RequestOptions): void {
+  const badTimeouts = invalidRequestTimeouts(request);
+  if (badTimeouts.length > 0) {
+    throw new InvalidRequestError(`invalid ${badTimeouts.join(', ')}: expected milliseconds in (0, 2147483647]`, { fields: badTimeouts });
+  }
   const method = request.method ?? 'GET';
   if (!TOKEN.test(method)) throw new InvalidRequestError(`invalid HTTP method ${JSON.stringify(method)}`, { method });
   if (typeof request.path !== 'string' || !PATH.test(request.path)) {

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '@berth/core-types';
 import type { Clock, TimerHandle } from '@berth/core-types';
 
 /** The phase of a response a {@link ResponseDeadline} watches. */
@@ -105,7 +106,8 @@ export class ResponseDeadline {
 
   #arm(ms: number, dueAt: number): void {
     this.#timerDueAt = dueAt;
-    const timer = this.#clock.setTimeout(this.#fire, ms);
+    // Past 2³¹ − 1 ms Node would fire after 1 ms: wait the longest it allows, then re-check.
+    const timer = this.#clock.setTimeout(this.#fire, Math.min(ms, MAX_TIMER_MS));
     // An idle connection's timer must not keep the process alive.
     timer.unref();
     this.#timer = timer;
