@@ -125,6 +125,29 @@ const HYSTERESIS = { switchMarginPct: 20, switchAfterMs: 1000 };
 const of = (channel: string) => events.filter((e) => e.channel === channel).map((e) => e.message as Record<string, unknown>);
 
 describe('routing', () => {
+  it('leaves the inner body untouched until the caller asks for it (pools build their stream lazily)', async () => {
+    let bodyReads = 0;
+    const inner = response(200, () => undefined);
+    const lazy: Transport = {
+      ...fake(),
+      request: () =>
+        Promise.resolve(
+          Object.defineProperty({ ...inner }, 'body', {
+            get: () => {
+              bodyReads += 1;
+              return inner.body;
+            },
+          }),
+        ),
+    };
+    const r = make({ regions: { a: { transport: lazy } } });
+    const res = await send(r);
+    expect(await res.text()).toBe('ok');
+    expect(bodyReads).toBe(0);
+    expect(res.body).toBe(inner.body);
+    expect(bodyReads).toBe(1);
+  });
+
   it('sends to the region with the lowest latency once probes measured them', async () => {
     const a = fake({ latencyMs: 50 });
     const b = fake({ latencyMs: 5 });

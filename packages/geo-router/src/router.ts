@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { GEO_CHANNELS, IDEMPOTENT_METHODS, OptionChecker, isBerthError } from '@berth/core-types';
+import { BerthError, GEO_CHANNELS, IDEMPOTENT_METHODS, OptionChecker, isBerthError } from '@berth/core-types';
 import type {
   CloseOptions,
   ComponentIdentity,
@@ -171,14 +171,12 @@ class RoutedResponse implements ResponseData {
   readonly #inner: ResponseData;
   readonly status: number;
   readonly headers: ResponseData['headers'];
-  readonly body: ResponseData['body'];
   readonly meta: ResponseMeta;
 
   constructor(inner: ResponseData, region: string, attempts: number) {
     this.#inner = inner;
     this.status = inner.status;
     this.headers = inner.headers;
-    this.body = inner.body;
     const m = inner.meta;
     this.meta = {
       protocol: m.protocol,
@@ -188,6 +186,11 @@ class RoutedResponse implements ResponseData {
       attempts: attempts - 1 + m.attempts,
       timings: m.timings,
     };
+  }
+
+  /** The inner body, read on demand: pools build their body stream only when it is first asked for. */
+  get body(): ResponseData['body'] {
+    return this.#inner.body;
   }
 
   text(): Promise<string> {
@@ -424,15 +427,22 @@ export class GeoRouter implements Transport {
       return Promise.reject(this.#pinUnavailable(plan));
     }
     if (this.#o.hedge !== undefined && plan.replayable) return this.#routeFrom(plan, first, undefined);
-    return new Promise<ResponseData>((resolve) => {
-      this.#send(plan, first, 1, undefined, (result) => {
-        if (result.t === 'response' && (!plan.replayable || !isFailoverStatus(result.response.status))) {
-          this.#inFlight -= 1;
-          resolve(new RoutedResponse(result.response, first.name, 1));
-        } else {
-          resolve(this.#routeFrom(plan, first, result));
-        }
-      });
+    return new Promise<ResponseData>((resolve, reject) => {
+      try {
+        this.#send(plan, first, 1, undefined, (result) => {
+          if (result.t === 'response' && (!plan.replayable || !isFailoverStatus(result.response.status))) {
+            this.#inFlight -= 1;
+            resolve(new RoutedResponse(result.response, first.name, 1));
+          } else {
+            resolve(this.#routeFrom(plan, first, result));
+          }
+        });
+      } catch (error) {
+        // Only a broken injected part (a clock that throws) gets here; keep the counters true.
+        this.#inFlight -= 1;
+        this.#errors += 1;
+        reject(isBerthError(error) ? error : new BerthError('ERR_BERTH_INTERNAL', `geo-router ${this.#o.name} failed to send: ${String(error)}`, { cause: error }));
+      }
     });
   }
 
