@@ -103,6 +103,7 @@ export interface WsPoolOptions {
   /**
    * Messages per second each connection may write (a token bucket per connection, full on
    * connect); messages beyond it wait in the buffer, where `ttlMs` and `overflow` apply.
+   * Unacknowledged messages sent again after a reconnect are paced too, ahead of the buffer.
    * Control frames (subscribe, unsubscribe) and `onOpen`'s frames are not paced. Default: unlimited.
    */
   readonly maxMessagesPerSec?: number;

@@ -64,6 +64,8 @@ interface Connection {
   /** Pacing of this connection's writes (`maxMessagesPerSec`), and the timer that pumps when a token is due. */
   readonly rate: SendRate | undefined;
   rateTimer: TimerHandle | undefined;
+  /** Already-written (unacknowledged) messages to send again, paced like new ones, ahead of the buffer. */
+  readonly resends: Deque<Outbound>;
 }
 
 type State =
@@ -202,7 +204,7 @@ export class PooledSocket {
       this.#lost(message, 'closed');
       return;
     }
-    if (s.t === 'ready' && this.#buffer.length === 0 && this.#canWrite(s.conn, message)) {
+    if (s.t === 'ready' && this.#buffer.length === 0 && s.conn.resends.length === 0 && this.#canWrite(s.conn, message)) {
       this.#write(s.conn, message);
       return;
     }
@@ -223,7 +225,20 @@ export class PooledSocket {
   retransmit(messages: Iterable<Outbound>): void {
     const s = this.#state;
     if (s.t !== 'ready') return;
-    for (const message of messages) this.#write(s.conn, message);
+    this.#resend(s.conn, messages);
+  }
+
+  /**
+   * Sends unacknowledged messages again. Unpaced they go at once; with `maxMessagesPerSec`
+   * they queue ahead of the buffer and take tokens like any message, so a reconnect after a
+   * long silence does not flood a server that meters per connection.
+   */
+  #resend(conn: Connection, messages: Iterable<Outbound>): void {
+    if (conn.rate === undefined) {
+      for (const message of messages) this.#write(conn, message);
+      return;
+    }
+    for (const message of messages) conn.resends.push(message);
   }
 
   /** Takes buffered messages out (to move them to another socket). */
@@ -243,6 +258,12 @@ export class PooledSocket {
   pump(): void {
     const s = this.#state;
     if (s.t !== 'ready') return;
+    const resends = s.conn.resends;
+    for (let next = resends.peek(); next !== undefined; next = resends.peek()) {
+      if (!this.#canWrite(s.conn, next)) return;
+      resends.shift();
+      this.#write(s.conn, next);
+    }
     const before = this.#buffer.length;
     for (let next = this.#buffer.peek(); next !== undefined; next = this.#buffer.peek()) {
       if (!this.#canWrite(s.conn, next)) break;
@@ -423,10 +444,11 @@ export class PooledSocket {
         if (message === undefined) return;
         conn.inFlightBytes -= message.bytes;
         if (message.ackSink === undefined) message.settle('written');
-        if (this.#state.t === 'ready' && this.#state.conn === conn && this.#buffer.length > 0) this.pump();
+        if (this.#state.t === 'ready' && this.#state.conn === conn && (this.#buffer.length > 0 || conn.resends.length > 0)) this.pump();
       },
       rate: o.sendRate === undefined ? undefined : new SendRate(o.sendRate.perSec, o.sendRate.burst, o.clock.now()),
       rateTimer: undefined,
+      resends: new Deque(),
     };
     this.#setState({ t: 'connecting', ticket, conn });
     conn.deadline = o.clock.setTimeout(() => {
@@ -527,7 +549,7 @@ export class PooledSocket {
     // reconnecting-websocket and socket.io flush their queue first (socketio/socket.io-client#1499).
     for (const entry of this.#host.resume(this)) {
       if (entry.subscribe !== undefined) conn.ws.send(entry.subscribe);
-      for (const message of entry.unacked) this.#write(conn, message);
+      this.#resend(conn, entry.unacked);
     }
     this.#schedulePing(conn);
     this.pump();

@@ -85,3 +85,33 @@ describe('maxMessagesPerSec', () => {
     expect(resolveWsPoolOptions('wss://example.test/', { maxMessagesPerSec: 2.5 }).sendRate).toEqual({ perSec: 2.5, burst: 3 });
   });
 });
+
+describe('maxMessagesPerSec with acks', () => {
+  it('paces the unacknowledged messages sent again after a reconnect like new ones, ahead of them', async () => {
+    const s = await server({ echo: false });
+    const clock = manualClock();
+    const p = await pool(s.url, { clock, acks: true, maxMessagesPerSec: 5, burstMessages: 5, backoffBaseMs: 1, backoffCapMs: 1 });
+    const channel = p.channel('feed');
+    await p.ready({ timeoutMs: 5_000 });
+    const data = (socket: number) => s.received.filter((m) => m.socket === socket && m.data.includes('"d"'));
+    for (let i = 0; i < 8; i++) void channel.send(i).catch(() => undefined);
+    await eventually(() => expect(data(0)).toHaveLength(5));
+    clock.advance(600);
+    await eventually(() => expect(data(0)).toHaveLength(8));
+    // Never acknowledged: all eight go again on the next connection, five at once, then at the rate.
+    s.cutAll();
+    await eventually(() => {
+      clock.advance(1);
+      expect(s.totalSockets()).toBe(2);
+    });
+    await eventually(() => expect(data(1)).toHaveLength(5));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(data(1)).toHaveLength(5);
+    clock.advance(200);
+    await eventually(() => expect(data(1)).toHaveLength(6));
+    clock.advance(400);
+    await eventually(() => expect(data(1)).toHaveLength(8));
+    expect(data(1).map((m) => m.data)).toEqual(data(0).map((m) => m.data));
+    await p.close();
+  });
+});
