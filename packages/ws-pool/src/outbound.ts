@@ -32,15 +32,7 @@ export interface OutboundHolder {
 }
 
 /** What a message is made of (its wire bytes are measured once, by the caller that checked the size). @internal */
-export interface OutboundFields {
-  readonly data: string | Buffer;
-  readonly bytes: number;
-  readonly channel: string | undefined;
-  readonly seq: number | undefined;
-  readonly ackSink: AckSink | undefined;
-  readonly owner: object | undefined;
-  readonly ttlMs: number;
-}
+export type OutboundFields = Pick<Outbound, 'data' | 'bytes' | 'channel' | 'seq' | 'ackSink' | 'owner' | 'ttlMs'>;
 
 /**
  * One message on its way out: buffered, written (waiting for the send callback) and, with
