@@ -94,6 +94,16 @@ const only = (exporter: InMemorySpanExporter): ReadableSpan => {
   return spans[0]!;
 };
 
+/** A context whose active span is a sampled remote parent (as extracted from an inbound `traceparent`). */
+function remoteParent(): ReturnType<typeof trace.setSpanContext> {
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+}
+
 describe('traceRequests', () => {
   it('makes a CLIENT span per attempt with the HTTP client semantic conventions and the query redacted', () => {
     const { exporter } = setup();
@@ -346,12 +356,7 @@ describe('traceRequests', () => {
     publish(REQUEST_CHANNELS.end, endMessage(lone));
     expect(lone.headers).toEqual({});
 
-    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: TraceFlags.SAMPLED,
-      isRemote: true,
-    });
+    const upstream = remoteParent();
     const child = startMessage({ headers: {} });
     context.with(upstream, () => publish(REQUEST_CHANNELS.start, child));
     publish(REQUEST_CHANNELS.end, endMessage(child));
@@ -366,12 +371,7 @@ describe('traceRequests', () => {
       fields: () => ['x-trace'],
     };
     tracing = traceRequests({ propagator: custom });
-    const upstream = trace.setSpanContext(ROOT_CONTEXT, {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: TraceFlags.SAMPLED,
-      isRemote: true,
-    });
+    const upstream = remoteParent();
     const child = startMessage({ headers: {} });
     context.with(upstream, () => publish(REQUEST_CHANNELS.start, child));
     const lone = startMessage({ headers: {} });
