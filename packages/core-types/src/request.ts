@@ -130,6 +130,7 @@ export interface ResponseData {
 export const MAX_TIMER_MS = 2_147_483_647;
 
 const REQUEST_TIMEOUTS = ['timeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs'] as const;
+const NONE: readonly string[] = Object.freeze([]);
 
 /**
  * The per-request timeout fields of `options` that are set but are not a number of
@@ -138,11 +139,12 @@ const REQUEST_TIMEOUTS = ['timeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs'] as c
  * 0, a negative number, NaN or ∞ would otherwise fire at once or spin a timer, and "0 means
  * off" differs between libraries.
  */
-export function invalidRequestTimeouts(options: RequestOptions): string[] {
-  const bad: string[] = [];
+export function invalidRequestTimeouts(options: RequestOptions): readonly string[] {
+  // Runs on every request: allocates only when something is wrong.
+  let bad: string[] | undefined;
   for (const field of REQUEST_TIMEOUTS) {
     const value: unknown = options[field];
-    if (value !== undefined && !(typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS)) bad.push(field);
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS)) (bad ??= []).push(field);
   }
-  return bad;
+  return bad ?? NONE;
 }
