@@ -238,6 +238,14 @@ describe('requests and bodies', () => {
     await authority.dump();
   });
 
+  it('rejects text() on a body the caller already destroyed with ERR_BERTH_ABORTED, not a plain Error', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { bodyBytes: 256 * 1024 } });
+    const m = await mux(s);
+    const res = await m.request({ path: '/big' });
+    res.body.destroy();
+    await expect(res.text()).rejects.toMatchObject({ code: 'ERR_BERTH_ABORTED' });
+  });
+
   it('rejects invalid header names, values, methods, paths and priorities with ERR_BERTH_INVALID_REQUEST before sending', async () => {
     const s = await server({ protocol: 'h2c' });
     const m = await mux(s);

@@ -5,7 +5,7 @@ import type { BerthError, Clock, ResponseData, ResponseHeaders, ResponseMeta } f
 import { isBerthError } from '@berth/core-types';
 import { DeadlineList } from './deadline-list.js';
 import type { DeadlineNode } from './deadline-list.js';
-import { BodyTimeoutError, BodyTooLargeError, ProtocolError, UpstreamResetError } from './errors.js';
+import { AbortedError, BodyTimeoutError, BodyTooLargeError, ProtocolError, UpstreamResetError } from './errors.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR } = http2.constants;
 /** Why a stream closed before its body ended, from its RST_STREAM code. */
@@ -532,6 +532,6 @@ function readAll(body: Readable): Promise<Buffer> {
     body.on('data', (chunk: Buffer) => chunks.push(chunk));
     body.once('end', () => resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)));
     body.once('error', reject);
-    if (body.destroyed && !body.readableEnded) reject(body.errored ?? new Error('response body already destroyed'));
+    if (body.destroyed && !body.readableEnded) reject(body.errored ?? new AbortedError('the response body was destroyed before it was read'));
   });
 }
