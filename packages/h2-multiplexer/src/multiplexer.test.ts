@@ -591,6 +591,30 @@ describe('pre-connect', () => {
     await Promise.all((await Promise.all(busy)).map((r) => r.dump()));
   });
 
+  it('spreads requests over another session once every session carries targetStreamsPerSession streams', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { delayMs: 150 } });
+    const m = await mux(s, { targetStreamsPerSession: 4, maxSessions: 3 });
+    await (await m.request({ path: '/warm', headers: behave({}) })).dump();
+    const first = Array.from({ length: 4 }, (_, i) => m.request({ path: `/a${i}` }));
+    await expect.poll(() => m.stats().sessions.filter((x) => x.state === 'idle' || x.state === 'busy').length).toBe(2);
+    // Nothing waited: the first session had free slots all along.
+    expect(m.stats().queued).toBe(0);
+    const second = Array.from({ length: 4 }, (_, i) => m.request({ path: `/b${i}` }));
+    // The least-loaded pick sends the new requests to the new session (a third is dialling now).
+    expect(m.stats().sessions.map((x) => x.activeStreams)).toEqual([4, 4, 0]);
+    await Promise.all((await Promise.all([...first, ...second])).map((r) => r.dump()));
+    expect(m.stats().sessionsCreated).toBe(3);
+  });
+
+  it('with targetStreamsPerSession 0 fills one session to its cap before opening another', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { delayMs: 50 } });
+    const m = await mux(s, { targetStreamsPerSession: 0, maxConcurrentStreams: 60 });
+    await (await m.request({ path: '/warm', headers: behave({}) })).dump();
+    const busy = await Promise.all(Array.from({ length: 60 }, (_, i) => m.request({ path: `/${i}` })));
+    await Promise.all(busy.map((r) => r.dump()));
+    expect(m.stats().sessionsCreated).toBe(1);
+  });
+
   it('does not pre-connect by default', async () => {
     const s = await server({ protocol: 'h2c', maxConcurrentStreams: 10, behaviour: { delayMs: 50 } });
     const m = await mux(s);

@@ -62,9 +62,15 @@ function captureSettlers(resolve: unknown, reject: unknown): void {
 let nextRequestId = 0;
 let nextMultiplexerId = 0;
 
-/** Each stream carries its attempt, so its listeners can be static functions rather than closures. */
+/**
+ * Each stream carries its attempt, so its listeners can be static functions rather than
+ * closures. The link is cut when the stream closes: node keeps a closed stream's object alive
+ * until the next full GC (every scavenge in between copies it), and whatever it points to
+ * would be copied and promoted with it. Cutting it is why Berth spends less GC time per
+ * request than raw node:http2 in `h2-throughput`.
+ */
 const kAttempt = Symbol('berth.h2.attempt');
-type AttemptStream = ClientHttp2Stream & { [kAttempt]?: Attempt };
+type AttemptStream = ClientHttp2Stream & { [kAttempt]?: Attempt | undefined };
 
 /**
  * The outcome is read from rstCode and the session in 'close'; without a listener an
@@ -504,18 +510,25 @@ export class H2Multiplexer implements Transport {
     return best;
   }
 
-  /** True when `preconnectUtilization` says the next session should open before it is needed. */
+  /**
+   * True when the next session should open before every slot is taken: `preconnectUtilization`
+   * of the slots are in use, or every session carries `targetStreamsPerSession` streams.
+   */
   #nearlyFull(): boolean {
-    const threshold = this.#o.preconnectUtilization;
-    if (threshold === 0 || this.#dialing !== undefined) return false;
+    const { preconnectUtilization: threshold, targetStreamsPerSession: target } = this.#o;
+    if ((threshold === 0 && target === 0) || this.#dialing !== undefined) return false;
     let inUse = 0;
     let capacity = 0;
+    let leastInUse = Infinity;
     for (const s of this.#sessions) {
       if (!s.accepting || s.retiring) continue;
-      inUse += s.inUse;
+      const used = s.inUse;
+      inUse += used;
       capacity += s.capacity;
+      if (used < leastInUse) leastInUse = used;
     }
-    return capacity > 0 && inUse >= threshold * capacity;
+    if (capacity === 0) return false;
+    return (target > 0 && leastInUse >= target) || (threshold > 0 && inUse >= threshold * capacity);
   }
 
   #ensureDial(): void {
@@ -671,6 +684,8 @@ export class H2Multiplexer implements Transport {
   static #onStreamClose(this: ClientHttp2Stream): void {
     const attempt = (this as AttemptStream)[kAttempt];
     if (attempt === undefined) return;
+    // 'close' is a stream's last event; see kAttempt for why the link goes.
+    (this as AttemptStream)[kAttempt] = undefined;
     attempt.session.streamClosed(this);
     // A response learns of the close here (one listener per stream, not one more per dump()).
     const response = attempt.response;

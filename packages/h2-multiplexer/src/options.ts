@@ -14,6 +14,7 @@ export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
  * 4 node:http2 sessions beat undici's allowH2 Agent ~30× in runloopai/api-client-ts#792).
  */
 export const DEFAULT_MAX_SESSIONS = 4;
+export const DEFAULT_TARGET_STREAMS_PER_SESSION = 32;
 /** Queued requests beyond which `request()` fails fast with `ERR_BERTH_QUEUE_FULL`. */
 export const DEFAULT_MAX_QUEUED = 8192;
 /** Time a request may wait for a stream slot (Go's and bb8's 30 s connection timeout). */
@@ -92,6 +93,13 @@ export interface H2MultiplexerOptions {
    * every slot is taken. Default 0.
    */
   readonly preconnectUtilization?: number;
+  /**
+   * Opens the next session (up to `maxSessions`) once every open session carries this many
+   * streams, and spreads requests over them: on several connections the client and the server
+   * work in parallel instead of taking turns on one (gRPC's advice to pool channels for
+   * throughput). 0 = a new session only when every slot is taken. Default 32.
+   */
+  readonly targetStreamsPerSession?: number;
   /** Requests allowed to wait for a stream slot or a session being opened; beyond it `ERR_BERTH_QUEUE_FULL`. At least 1. Default 8192. */
   readonly maxQueued?: number;
   /** Milliseconds a request may wait for a stream slot before `ERR_BERTH_ACQUIRE_TIMEOUT`. Default 30 000. */
@@ -165,6 +173,7 @@ export interface ResolvedOptions {
   readonly maxSessions: number;
   readonly maxQueued: number;
   readonly preconnectUtilization: number;
+  readonly targetStreamsPerSession: number;
   readonly acquireTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number | undefined;
@@ -257,6 +266,12 @@ export function resolveOptions(origin: unknown, input: H2MultiplexerOptions = {}
     maxSessions,
     maxQueued,
     preconnectUtilization: c.number('preconnectUtilization', input.preconnectUtilization, { min: 0, max: 1, default: 0 }),
+    targetStreamsPerSession: c.number('targetStreamsPerSession', input.targetStreamsPerSession, {
+      min: 0,
+      max: MAX_WINDOW_SIZE,
+      integer: true,
+      default: DEFAULT_TARGET_STREAMS_PER_SESSION,
+    }),
     acquireTimeoutMs: c.number('acquireTimeoutMs', input.acquireTimeoutMs, { ...TIMEOUT, default: DEFAULT_ACQUIRE_TIMEOUT_MS }),
     connectTimeoutMs: c.number('connectTimeoutMs', input.connectTimeoutMs, { ...TIMEOUT, default: DEFAULT_CONNECT_TIMEOUT_MS }),
     requestTimeoutMs,

@@ -55,7 +55,8 @@ export interface BodyPreload {
 const kBody = Symbol('berth.h2.body');
 /** Readable options shared by every body (Readable only reads them). */
 const BODY_STREAM_OPTIONS = Object.freeze({ highWaterMark: 64 * 1024 });
-type BodySource = ClientHttp2Stream & { [kBody]?: ResponseBody };
+/** Cut on 'close', like the multiplexer's attempt link, so a closed stream does not keep the body alive. */
+type BodySource = ClientHttp2Stream & { [kBody]?: ResponseBody | undefined };
 
 /** A body nobody reads must not crash the process when its session dies later. */
 function ignoreError(): void {}
@@ -152,6 +153,7 @@ export class ResponseBody extends Readable {
 
   static #onSourceClose(this: ClientHttp2Stream): void {
     const body = (this as BodySource)[kBody];
+    (this as BodySource)[kBody] = undefined;
     if (body !== undefined && !body.#ended && !body.destroyed) body.destroy(body.#closedError());
   }
 
@@ -296,7 +298,8 @@ function captureResolve(resolve: () => void): void {
 }
 
 const kResponse = Symbol('berth.h2.response');
-type ResponseSource = ClientHttp2Stream & { [kResponse]?: H2Response };
+/** Cut on 'close' (see `sourceClosed()`), so a closed stream does not keep the response alive. */
+type ResponseSource = ClientHttp2Stream & { [kResponse]?: H2Response | undefined };
 /** Bytes an unbuilt body holds before it pauses the stream: the ResponseBody's own high-water mark. */
 const PREBUFFER_BYTES = BODY_STREAM_OPTIONS.highWaterMark;
 
@@ -429,6 +432,7 @@ export class H2Response implements ResponseData {
    * reader (or a dump); otherwise the stream was reset or its session died.
    */
   sourceClosed(): void {
+    (this.#spec.source as ResponseSource)[kResponse] = undefined;
     const released = this.#released;
     if (released !== undefined) {
       this.#released = undefined;
