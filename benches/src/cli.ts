@@ -1,7 +1,18 @@
 /**
  * `pnpm bench` runs the quick suite, `pnpm bench --full` the long one, `pnpm bench <id> …`
  * the named scenarios. Writes benches/results/latest.json and benches/RESULTS.md.
+ *
+ * With more than one scenario selected, each runs in a fresh Node process (this script with
+ * `--emit=<file>`): a scenario then starts from an empty heap and an idle event loop, so its
+ * numbers do not depend on what ran before it in the suite (garbage, timers and sockets of
+ * earlier scenarios moved the later ratios by several per cent).
  */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeReports } from './harness/report.js';
 import type { BenchResult } from './harness/types.js';
 import { scenarios } from './scenarios.js';
@@ -9,6 +20,7 @@ import { scenarios } from './scenarios.js';
 const args = process.argv.slice(2);
 const full = args.includes('--full');
 const tiny = args.includes('--tiny');
+const emit = args.find((a) => a.startsWith('--emit='))?.slice('--emit='.length);
 const ids = args.filter((a) => !a.startsWith('--'));
 const unknown = ids.filter((id) => !scenarios.some((s) => s.id === id));
 if (unknown.length > 0) {
@@ -17,18 +29,45 @@ if (unknown.length > 0) {
 }
 const selected = scenarios.filter((s) => (ids.length > 0 ? ids.includes(s.id) : full || s.quick));
 const mode = tiny ? 'tiny' : full ? 'full' : 'quick';
+/** Runs one scenario in a fresh process and returns its results (see the header). */
+async function runInChild(id: string, dir: string): Promise<BenchResult[]> {
+  const file = join(dir, `${id}.json`);
+  const child = fork(fileURLToPath(import.meta.url), [id, ...(full ? ['--full'] : []), ...(tiny ? ['--tiny'] : []), `--emit=${file}`], {
+    execArgv: ['--import', 'tsx', '--conditions=@berth/source', '--expose-gc'],
+    stdio: 'inherit',
+  });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new Error(`scenario ${id} failed (exit ${code ?? signal})`);
+  return JSON.parse(readFileSync(file, 'utf8')) as BenchResult[];
+}
+
 const results: BenchResult[] = [];
 const started = Date.now();
-for (const scenario of selected) {
-  const t0 = Date.now();
-  console.log(`\n▶ ${scenario.id}: ${scenario.description}`);
-  for (const result of await scenario.run({ tiny, quick: !full })) {
-    results.push(result);
-    const peers = Object.entries(result.ratios).map(([k, v]) => `${v}× ${k}`).join(', ');
-    const goal = result.goal === undefined ? '' : ` [${result.goal.pass ? 'pass' : 'MISS'}: ${result.goal.text}]`;
-    console.log(`  ${result.id}: ${result.berth} ${result.unit}${peers ? ` (${peers})` : ''}${goal}`);
+if (selected.length > 1) {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  try {
+    for (const scenario of selected) results.push(...(await runInChild(scenario.id, dir)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+} else {
+  for (const scenario of selected) {
+    const t0 = Date.now();
+    console.log(`\n▶ ${scenario.id}: ${scenario.description}`);
+    for (const result of await scenario.run({ tiny, quick: !full })) {
+      results.push(result);
+      const peers = Object.entries(result.ratios).map(([k, v]) => `${v}× ${k}`).join(', ');
+      const goal = result.goal === undefined ? '' : ` [${result.goal.pass ? 'pass' : 'MISS'}: ${result.goal.text}]`;
+      console.log(`  ${result.id}: ${result.berth} ${result.unit}${peers ? ` (${peers})` : ''}${goal}`);
+    }
+    console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+}
+if (emit !== undefined) {
+  writeFileSync(emit, JSON.stringify(results));
+  // Every scenario closes what it opened (bench.test.ts checks it); exit regardless, so a
+  // straggling handle cannot stall the suite.
+  process.exit(0);
 }
 writeReports(mode, results, { markdown: !tiny && ids.length === 0 });
 console.log(`\n${results.length} results in ${((Date.now() - started) / 1000).toFixed(0)} s → benches/results/latest.json${!tiny && ids.length === 0 ? ' and benches/RESULTS.md' : ''}`);

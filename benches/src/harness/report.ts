@@ -54,7 +54,7 @@ export function renderMarkdown(env: ReturnType<typeof environment>, results: rea
         .join(', ') +
       '.',
     '',
-    'Berth and each peer run in interleaved rounds in one process (servers in a child process); values are medians over',
+    'Each scenario runs in a fresh process; in it, Berth and each peer run in interleaved rounds (servers in a child process); values are medians over',
     'rounds and ratios are the median of per-round ratios (Berth / peer). This machine drifts ±15 % between runs: trust ratios.',
     '',
     '| Metric | Goal | Berth | Peers | Ratio (Berth / peer) | Pass |',
