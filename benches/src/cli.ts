@@ -13,9 +13,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertBuilt, childExecArgv, fromBuild } from './harness/exec-argv.js';
 import { writeReports } from './harness/report.js';
 import type { BenchResult } from './harness/types.js';
-import { scenarios } from './scenarios.js';
+
+if (fromBuild && process.execArgv.includes('--conditions=@berth/source')) {
+  console.error('BERTH_BENCH_BUILD=1 measures the built packages: run without --conditions=@berth/source (pnpm bench does).');
+  process.exit(2);
+}
+assertBuilt();
+// Imported after the check, so a missing build is reported as such, not as a failed import.
+const { scenarios } = await import('./scenarios.js');
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -33,7 +41,7 @@ const mode = tiny ? 'tiny' : full ? 'full' : 'quick';
 async function runInChild(id: string, dir: string): Promise<BenchResult[]> {
   const file = join(dir, `${id}.json`);
   const child = fork(fileURLToPath(import.meta.url), [id, ...(full ? ['--full'] : []), ...(tiny ? ['--tiny'] : []), `--emit=${file}`], {
-    execArgv: ['--import', 'tsx', '--conditions=@berth/source', '--expose-gc'],
+    execArgv: childExecArgv({ exposeGc: true }),
     stdio: 'inherit',
   });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];

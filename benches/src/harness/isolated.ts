@@ -2,11 +2,12 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ChildJob } from './client-child.js';
+import { childExecArgv } from './exec-argv.js';
 
 const CHILD = fileURLToPath(new URL('./client-child.ts', import.meta.url));
 
 /**
- * Runs `module`'s export `fn(args)` in a fresh Node process (tsx on source, `--expose-gc`) and
+ * Runs `module`'s export `fn(args)` in a fresh Node process (`--expose-gc`, Berth loaded as in this one) and
  * returns what it measured. The process exits afterwards, so every measurement starts from an
  * empty heap and closes nothing it leaves behind in this one. `timeoutMs` bounds the run.
  */
@@ -17,7 +18,7 @@ export async function runIsolated(
   options: { timeoutMs: number },
 ): Promise<Record<string, number>> {
   const child = fork(CHILD, [], {
-    execArgv: ['--import', 'tsx', '--conditions=@berth/source', '--expose-gc'],
+    execArgv: childExecArgv({ exposeGc: true }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = once(child, 'exit');

@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fromBuild } from './exec-argv.js';
 import type { BenchResult } from './types.js';
 
 const BENCHES = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,6 +32,8 @@ export function environment(mode: string) {
     cores: cpuList.length,
     date: new Date().toISOString(),
     mode,
+    /** What was measured: the built packages (what users install) or the source through tsx. */
+    berth: fromBuild ? 'built packages (dist)' : 'TypeScript source through tsx',
     flags: process.execArgv.filter((a) => a.startsWith('--expose') || a.startsWith('--max')),
     versions: versions(),
   };
@@ -52,7 +55,7 @@ export function renderMarkdown(env: ReturnType<typeof environment>, results: rea
         .filter(([k]) => k !== 'node')
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') +
-      '.',
+      `. Berth measured: ${env.berth}.`,
     '',
     'Each scenario runs in a fresh process; in it, Berth and each peer run in interleaved rounds (servers in a child process); values are medians over',
     'rounds and ratios are the median of per-round ratios (Berth / peer). This machine drifts ±15 % between runs: trust ratios.',

@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { childExecArgv } from './exec-argv.js';
 import type { ServerKind } from './server-child.js';
 
 /** A bench server in its own process. */
@@ -18,13 +19,13 @@ export interface ServerProcess {
 
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 
-/** Forks a server of `kind` (run on source through tsx) and waits for its port. */
+/** Forks a server of `kind` (through tsx, Berth loaded as in this process) and waits for its port. */
 export async function startServerProcess(
   kind: ServerKind,
   options: { maxConcurrentStreams?: number } = {},
 ): Promise<ServerProcess> {
   const child: ChildProcess = fork(CHILD, [], {
-    execArgv: ['--import', 'tsx', '--conditions=@berth/source'],
+    execArgv: childExecArgv(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const reply = once(child, 'message') as Promise<[{ port?: number; error?: string }]>;

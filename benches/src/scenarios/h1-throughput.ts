@@ -6,18 +6,29 @@ import { closedLoop } from '../harness/load.js';
 import { compareRounds } from '../harness/rounds.js';
 import type { MultiVariant } from '../harness/rounds.js';
 import { startServerProcess } from '../harness/server.js';
+import type { ServerProcess } from '../harness/server.js';
 import { sharedContext, testCa } from '../harness/tls-context.js';
 import type { BenchResult, RunMode, Scenario } from '../harness/types.js';
 
 const CONNECTIONS = 50;
 const IN_FLIGHT = 50;
 
-/** req/s and client CPU µs/request of one closed-loop run of `op`. */
-export function throughputVariant(op: () => Promise<void>, durationMs: number, maxOps: number): MultiVariant {
+/**
+ * req/s and client CPU µs/request of one closed-loop run of `op`; with `server`, also the
+ * server process's CPU µs/request and its utilisation (CPU time / wall time).
+ */
+export function throughputVariant(op: () => Promise<void>, durationMs: number, maxOps: number, server?: ServerProcess): MultiVariant {
   return async () => {
+    const serverBefore = server === undefined ? 0 : await server.cpuMicros();
     const r = await closedLoop(op, { concurrency: IN_FLIGHT, durationMs, maxOps });
     if (r.completed === 0) throw new Error(`no request completed (${r.failed} failed)`);
-    return { rps: (r.completed / r.elapsedMs) * 1000, cpu: r.cpuMicros / r.completed };
+    const values: Record<string, number> = { rps: (r.completed / r.elapsedMs) * 1000, cpu: r.cpuMicros / r.completed };
+    if (server !== undefined) {
+      const serverMicros = (await server.cpuMicros()) - serverBefore;
+      values['serverCpu'] = serverMicros / r.completed;
+      values['serverUtil'] = serverMicros / 1000 / r.elapsedMs;
+    }
+    return values;
   };
 }
 
@@ -63,10 +74,10 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
     await warmUp([berthGet, undiciGet, agentGet], mode.tiny ? 50 : 1000);
     return await compareRounds({
       rounds: mode.tiny ? 1 : mode.quick ? 3 : 5,
-      berth: throughputVariant(berthGet, durationMs, maxOps),
+      berth: throughputVariant(berthGet, durationMs, maxOps, server),
       peers: {
-        'undici-pool': throughputVariant(undiciGet, durationMs, maxOps),
-        'https-agent': throughputVariant(agentGet, durationMs, maxOps),
+        'undici-pool': throughputVariant(undiciGet, durationMs, maxOps, server),
+        'https-agent': throughputVariant(agentGet, durationMs, maxOps, server),
       },
       metrics: {
         rps: {
@@ -80,6 +91,18 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
           notes: `${IN_FLIGHT} GETs in flight, ${CONNECTIONS} keep-alive TLS connections each, 2-byte bodies, ${durationMs} ms per round; server in a child process.`,
         },
         cpu: { id: 'h1-throughput@cpu', unit: 'µs/req', better: 'lower' },
+        serverCpu: {
+          id: 'h1-throughput@server-cpu',
+          unit: 'µs/req',
+          better: 'lower',
+          notes: "The server process's CPU per request: one Node process, so 10⁶ / this is the most req/s it can answer, whoever calls it.",
+        },
+        serverUtil: {
+          id: 'h1-throughput@server-util',
+          unit: 'cores',
+          better: 'lower',
+          notes: "The server process's CPU time / wall time during the round (1 = one core saturated).",
+        },
       },
     });
   } finally {
