@@ -606,6 +606,27 @@ describe('pre-connect', () => {
     expect(m.stats().sessionsCreated).toBe(3);
   });
 
+  it('packs light load onto one session, so a session opened for a burst goes idle and closes', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { delayMs: 100 } });
+    const m = await mux(s, { targetStreamsPerSession: 4, maxSessions: 2, idleTimeoutMs: 300 });
+    await (await m.request({ path: '/warm', headers: behave({}) })).dump();
+    const burst = Array.from({ length: 4 }, (_, i) => m.request({ path: `/a${i}` }));
+    await expect.poll(() => m.stats().sessions.filter((x) => x.state === 'idle' || x.state === 'busy').length).toBe(2);
+    await Promise.all((await Promise.all(burst)).map((r) => r.dump()));
+    // Two at a time (a least-loaded pick would alternate sessions): all go to one session.
+    const used = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const pair = await Promise.all([m.request({ path: `/b${i}` }), m.request({ path: `/c${i}` })]);
+      for (const res of pair) {
+        used.add(res.meta.connectionId);
+        await res.dump();
+      }
+    }
+    expect(used.size).toBe(1);
+    await expect.poll(() => m.stats().sessionsClosed['idle'] ?? 0, { timeout: 2000 }).toBeGreaterThanOrEqual(1);
+    expect(m.stats().sessions).toHaveLength(1);
+  });
+
   it('with targetStreamsPerSession 0 fills one session to its cap before opening another', async () => {
     const s = await server({ protocol: 'h2c', behaviour: { delayMs: 50 } });
     const m = await mux(s, { targetStreamsPerSession: 0, maxConcurrentStreams: 60 });

@@ -499,15 +499,25 @@ export class H2Multiplexer implements Transport {
     }
   }
 
-  /** The ready session with the most free slots, preferring ones not past their maximum age. */
+  /**
+   * The session for the next stream: the busiest ready one below `targetStreamsPerSession`,
+   * else the one with the most free slots, preferring sessions not past their maximum age.
+   */
   #pick(): H2Session | undefined {
+    const target = this.#o.targetStreamsPerSession;
     let best: H2Session | undefined;
+    // Pack below the target, spread above it: the busiest session still under
+    // targetStreamsPerSession takes the request, so a session opened for a burst drains and
+    // closes after idleTimeoutMs once the load falls back (a least-loaded pick would keep
+    // every session warm forever with a trickle each).
+    let packed: H2Session | undefined;
     for (const s of this.#sessions) {
       const free = s.available;
       if (free === 0) continue;
       if (best === undefined || (best.retiring && !s.retiring) || (best.retiring === s.retiring && free > best.available)) best = s;
+      if (target > 0 && !s.retiring && s.inUse < target && (packed === undefined || s.inUse > packed.inUse)) packed = s;
     }
-    return best;
+    return packed ?? best;
   }
 
   /**
