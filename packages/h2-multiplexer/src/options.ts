@@ -97,7 +97,9 @@ export interface H2MultiplexerOptions {
    * Opens the next session (up to `maxSessions`) once every open session carries this many
    * streams, and spreads requests over them: on several connections the client and the server
    * work in parallel instead of taking turns on one (gRPC's advice to pool channels for
-   * throughput). 0 = a new session only when every slot is taken. Default 32.
+   * throughput). Below it, requests pack onto the busiest session, so extra sessions drain and
+   * close after `idleTimeoutMs` once a burst is over. 0 = a new session only when every slot
+   * is taken. Default 32.
    */
   readonly targetStreamsPerSession?: number;
   /** Requests allowed to wait for a stream slot or a session being opened; beyond it `ERR_BERTH_QUEUE_FULL`. At least 1. Default 8192. */
