@@ -158,19 +158,27 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
     capacity: m.h2_streams_capacity.labels(labels),
     queued: URGENCIES.map((urgency) => m.h2_streams_queued.labels(labels, { urgency })),
   }));
-  const started = new WeakSet<RequestStartMessage>();
+  // Marks the start messages this collector counted, so an attempt that started before it did
+  // cannot drive the in-flight gauge below zero. A symbol of this collector on the message
+  // (invisible to other subscribers) instead of a WeakSet: one add and one delete per request
+  // in an ephemeron table cost more than the counters they guard.
+  const counted = Symbol('berth.metrics.counted');
+  type Marked = RequestStartMessage & { [counted]?: boolean };
 
   const on: Record<string, (message: never) => void> = {
     // Requests
     [REQUEST_CHANNELS.start]: (e: RequestStartMessage) => {
-      started.add(e);
+      (e as Marked)[counted] = true;
       requestSeries(id(e)).inFlight.inc();
     },
     [REQUEST_CHANNELS.end]: (e: RequestEndMessage) => {
       const labels = id(e);
       const r = requestSeries(labels);
-      // An attempt that started before this collector did must not drive the gauge below zero.
-      if (started.delete(e.start)) r.inFlight.dec();
+      const start = e.start as Marked;
+      if (start[counted] === true) {
+        start[counted] = false;
+        r.inFlight.dec();
+      }
       // The per-request counter by a small index, not a label object: (status class, protocol, reused).
       const slot = statusClassIndex(e.status) * 4 + (e.protocol === 'h2' ? 2 : 0) + (e.reused ? 1 : 0);
       let total = r.totals[slot];
