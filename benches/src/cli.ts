@@ -50,11 +50,20 @@ async function runInChild(id: string, dir: string): Promise<BenchResult[]> {
 }
 
 const results: BenchResult[] = [];
+const failed: string[] = [];
 const started = Date.now();
 if (selected.length > 1) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
-    for (const scenario of selected) results.push(...(await runInChild(scenario.id, dir)));
+    for (const scenario of selected) {
+      // A failed scenario is reported at the end; the others still run and are written.
+      try {
+        results.push(...(await runInChild(scenario.id, dir)));
+      } catch (error) {
+        failed.push(scenario.id);
+        console.error(`  ${(error as Error).message}`);
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,5 +86,10 @@ if (emit !== undefined) {
   // straggling handle cannot stall the suite.
   process.exit(0);
 }
-writeReports(mode, results, { markdown: !tiny && ids.length === 0 });
-console.log(`\n${results.length} results in ${((Date.now() - started) / 1000).toFixed(0)} s → benches/results/latest.json${!tiny && ids.length === 0 ? ' and benches/RESULTS.md' : ''}`);
+// RESULTS.md is rewritten only by a complete suite run; latest.json always gets what ran.
+writeReports(mode, results, { markdown: !tiny && ids.length === 0 && failed.length === 0 });
+console.log(`\n${results.length} results in ${((Date.now() - started) / 1000).toFixed(0)} s → benches/results/latest.json${!tiny && ids.length === 0 && failed.length === 0 ? ' and benches/RESULTS.md' : ''}`);
+if (failed.length > 0) {
+  console.error(`${failed.length} scenario(s) failed: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -15,13 +16,33 @@ export function childExecArgv(options: { exposeGc?: boolean } = {}): string[] {
   return ['--import', 'tsx', ...(fromBuild ? [] : ['--conditions=@berth/source']), ...(options.exposeGc === true ? ['--expose-gc'] : [])];
 }
 
-/** Throws a clear error when the build the benchmarks need is missing. */
+/** Newest modification time (ms) of the files under `dir` that `keep` accepts, recursively; 0 when none. */
+function newestMtime(dir: string, keep: (name: string) => boolean): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && keep(entry.name)) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Source files that end up in dist/ (tests do not). */
+const isBuiltSource = (name: string): boolean => name.endsWith('.ts') && !/\.test(-d)?\.ts$/.test(name);
+
+/**
+ * Throws a clear error when the build the benchmarks need is missing or older than its source
+ * (`pnpm bench` from the repository root builds first; run inside `benches/`, it does not).
+ */
 export function assertBuilt(): void {
   if (!fromBuild) return;
-  const missing = ['core-types', 'tls-config', 'https-pool', 'h2-multiplexer', 'ws-pool', 'geo-router', 'metrics', 'testkit'].filter(
-    (name) => !existsSync(fileURLToPath(new URL(`../../../packages/${name}/dist/index.js`, import.meta.url))),
-  );
-  if (missing.length > 0) {
-    throw new Error(`BERTH_BENCH_BUILD=1 measures the built packages, but ${missing.join(', ')} have no dist/: run \`pnpm build\` first`);
+  const problems: string[] = [];
+  for (const name of ['core-types', 'tls-config', 'https-pool', 'h2-multiplexer', 'ws-pool', 'geo-router', 'metrics', 'testkit']) {
+    const root = fileURLToPath(new URL(`../../../packages/${name}/`, import.meta.url));
+    const built = join(root, 'dist', 'index.js');
+    if (!existsSync(built)) problems.push(`${name} has no dist/`);
+    else if (newestMtime(join(root, 'src'), isBuiltSource) > newestMtime(join(root, 'dist'), () => true)) problems.push(`${name}'s dist/ is older than its src/`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`BERTH_BENCH_BUILD=1 measures the built packages, but ${problems.join('; ')}: run \`pnpm build\` (or \`pnpm bench\` from the repository root) first`);
   }
 }

@@ -15,7 +15,7 @@ const IN_FLIGHT = 50;
 
 /**
  * req/s and client CPU µs/request of one closed-loop run of `op`; with `server`, also the
- * server process's CPU µs/request and its utilisation (CPU time / wall time).
+ * server process's CPU µs/request.
  */
 export function throughputVariant(op: () => Promise<void>, durationMs: number, maxOps: number, server?: ServerProcess): MultiVariant {
   return async () => {
@@ -26,7 +26,6 @@ export function throughputVariant(op: () => Promise<void>, durationMs: number, m
     if (server !== undefined) {
       const serverMicros = (await server.cpuMicros()) - serverBefore;
       values['serverCpu'] = serverMicros / r.completed;
-      values['serverUtil'] = serverMicros / 1000 / r.elapsedMs;
     }
     return values;
   };
@@ -96,12 +95,6 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
           unit: 'µs/req',
           better: 'lower',
           notes: "The server process's CPU per request: one Node process, so 10⁶ / this is the most req/s it can answer, whoever calls it.",
-        },
-        serverUtil: {
-          id: 'h1-throughput@server-util',
-          unit: 'cores',
-          better: 'lower',
-          notes: "The server process's CPU time / wall time during the round (1 = one core saturated).",
         },
       },
     });

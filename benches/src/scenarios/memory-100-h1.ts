@@ -43,9 +43,14 @@ async function coldThenWarm(open: () => Promise<() => Promise<void>>): Promise<R
 
 /** Berth side (run in a fresh process): growth from an https-pool holding `connections` idle TLS connections. */
 export async function berthIdle(args: Args): Promise<Record<string, number>> {
-  const connector = createTlsConfig({ ca: await testCa(), useSystemRoots: false, alpnProtocols: ['http/1.1'] });
+  // One connector per batch, both made before anything is measured: the warm batch must not
+  // resume the tickets the cold one cached (raw-tls never resumes across its batches either).
+  const ca = await testCa();
+  const connectors = [0, 1].map(() => createTlsConfig({ ca, useSystemRoots: false, alpnProtocols: ['http/1.1'] }));
+  let batch = 0;
   try {
     return await coldThenWarm(async () => {
+      const connector = connectors[batch++] as (typeof connectors)[number];
       const pool = createHttpsPool(args.origin, { tls: connector, maxConnections: args.connections, minIdle: args.connections });
       try {
         await pool.ready();
@@ -57,7 +62,7 @@ export async function berthIdle(args: Args): Promise<Record<string, number>> {
       return () => pool.close();
     });
   } finally {
-    connector.close();
+    for (const connector of connectors) connector.close();
   }
 }
 

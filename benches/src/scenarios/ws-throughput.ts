@@ -49,14 +49,14 @@ async function run(mode: RunMode): Promise<BenchResult[]> {
       await closedLoop(async () => void (await op()), { concurrency: WINDOW, durationMs: 5000, maxOps: mode.tiny ? 200 : 50_000 });
     }
     const result = await compare({
-        id: 'ws-throughput',
-        unit: 'msg/s',
-        better: 'higher',
-        rounds: mode.tiny ? 1 : mode.quick ? 3 : 5,
-        berth: rate(berthSend),
-        peers: { 'raw-ws': rate(rawSend) },
-        goal: (r) => ({ text: '≥ 0.9× raw-ws', pass: (r.ratios['raw-ws'] ?? 0) >= 0.9 }),
-        notes: `${PAYLOAD.length}-byte binary messages on one TLS WebSocket, ${WINDOW} sends in flight (a send completes when written), ${durationMs} ms per round after 50 000 warm-up sends each; the server echoes each one back and both sides count the echoes (ws-pool's onMessage, a raw 'message' listener). ws-pool with pingIntervalMs 0; raw ws with perMessageDeflate off and the shared SecureContext.`,
+      id: 'ws-throughput',
+      unit: 'msg/s',
+      better: 'higher',
+      rounds: mode.tiny ? 1 : mode.quick ? 3 : 5,
+      berth: rate(berthSend),
+      peers: { 'raw-ws': rate(rawSend) },
+      goal: (r) => ({ text: '≥ 0.9× raw-ws', pass: (r.ratios['raw-ws'] ?? 0) >= 0.9 }),
+      notes: `${PAYLOAD.length}-byte binary messages on one TLS WebSocket, ${WINDOW} sends in flight (a send completes when written), ${durationMs} ms per round after 50 000 warm-up sends each; the server echoes each one back and both sides count the echoes (ws-pool's onMessage, a raw 'message' listener). ws-pool with pingIntervalMs 0; raw ws with perMessageDeflate off and the shared SecureContext.`,
     });
     if (berthEchoes === 0 || rawEchoes === 0) throw new Error(`echoes not received (ws-pool ${berthEchoes}, raw ${rawEchoes})`);
     return [result];

@@ -4,16 +4,18 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { H2_CHANNELS, REQUEST_CHANNELS, isBerthError, systemClock } from '@berth/core-types';
 import type { RequestEndMessage, RequestStartMessage } from '@berth/core-types';
-import { createTestConnector, startHttpServer, testPki } from '@berth/testkit';
-import type { TestServer, TestServerOptions } from '@berth/testkit';
+import { createTestConnector, startFaultProxy, startHttpServer, testPki } from '@berth/testkit';
+import type { FaultProxy, TestServer, TestServerOptions } from '@berth/testkit';
 import { createH2Multiplexer } from './multiplexer.js';
 import type { H2Multiplexer } from './multiplexer.js';
 import type { H2MultiplexerOptions } from './options.js';
 
 const servers: TestServer[] = [];
 const muxes: H2Multiplexer[] = [];
+const proxies: FaultProxy[] = [];
 afterEach(async () => {
   await Promise.all(muxes.splice(0).map((m) => m.close({ deadlineMs: 100 })));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
@@ -600,7 +602,7 @@ describe('pre-connect', () => {
     // Nothing waited: the first session had free slots all along.
     expect(m.stats().queued).toBe(0);
     const second = Array.from({ length: 4 }, (_, i) => m.request({ path: `/b${i}` }));
-    // The least-loaded pick sends the new requests to the new session (a third is dialling now).
+    // The new session is the busiest one below the target (0 < 4): it takes the next four (a third is dialling now).
     expect(m.stats().sessions.map((x) => x.activeStreams)).toEqual([4, 4, 0]);
     await Promise.all((await Promise.all([...first, ...second])).map((r) => r.dump()));
     expect(m.stats().sessionsCreated).toBe(3);
@@ -627,6 +629,24 @@ describe('pre-connect', () => {
     expect(m.stats().sessions).toHaveLength(1);
   });
 
+  it('backs off dialling ahead of need after a failed dial instead of redialling on every request', async () => {
+    const s = await server({ protocol: 'h2c', behaviour: { delayMs: 20 } });
+    const proxy = await startFaultProxy({ host: s.host, port: s.port });
+    proxies.push(proxy);
+    // random 0.99: the first backoff is ~990 ms, longer than the rounds below.
+    const m = createH2Multiplexer(`http://127.0.0.1:${proxy.port}`, { allowCleartext: true, targetStreamsPerSession: 2, maxSessions: 3, random: { next: () => 0.99 } });
+    muxes.push(m);
+    await (await m.request({ path: '/warm' })).dump();
+    await proxy.set({ mode: 'refuse' });
+    const round = async () => Promise.all((await Promise.all([1, 2, 3].map((i) => m.request({ path: `/${i}` })))).map((r) => r.dump()));
+    await round();
+    await expect.poll(() => m.stats().connectErrors).toBe(1);
+    // Ten more rounds at 3 in flight on the one working session: every one wants a second session.
+    for (let i = 0; i < 10; i++) await round();
+    expect(m.stats().connectErrors).toBe(1);
+    expect(m.stats().errors).toBe(0);
+  });
+
   it('with targetStreamsPerSession 0 fills one session to its cap before opening another', async () => {
     const s = await server({ protocol: 'h2c', behaviour: { delayMs: 50 } });
     const m = await mux(s, { targetStreamsPerSession: 0, maxConcurrentStreams: 60 });
@@ -636,7 +656,7 @@ describe('pre-connect', () => {
     expect(m.stats().sessionsCreated).toBe(1);
   });
 
-  it('does not pre-connect by default', async () => {
+  it('does not pre-connect by default below the stream cap and targetStreamsPerSession', async () => {
     const s = await server({ protocol: 'h2c', maxConcurrentStreams: 10, behaviour: { delayMs: 50 } });
     const m = await mux(s);
     await (await m.request({ path: '/warm', headers: behave({}) })).dump();

@@ -47,6 +47,9 @@ const { NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_PROTOCOL_ERROR, 
 const DEFAULT_URGENCY: Urgency = 3;
 /** grpc-js doubles its keep-alive time without bound; an hour is far past any server's patience rule. */
 const MAX_PING_INTERVAL_MS = 3_600_000;
+/** Backoff of dials ahead of need (targetStreamsPerSession, preconnectUtilization) after a failed one. */
+const AHEAD_DIAL_BACKOFF_BASE_MS = 1000;
+const AHEAD_DIAL_BACKOFF_MAX_MS = 30_000;
 
 /** Fields of a request without headers; replaced by a fresh object before anything is added. */
 const NO_FIELDS: Record<string, string | string[]> = Object.freeze({});
@@ -144,7 +147,7 @@ type MultiplexerState =
  * An HTTP/2 {@link Transport} to one origin over one or more `node:http2` sessions.
  *
  * - **Stream gate** (beats nghttp2's hidden queue, grpc-js's single connection): a request
- *   takes a slot on the least-loaded ready session, never beyond min(`maxConcurrentStreams`,
+ *   takes a slot on a ready session (packed below `targetStreamsPerSession`, spread above it), never beyond min(`maxConcurrentStreams`,
  *   the peer's SETTINGS); when all are full a new session opens (one dial at a time, up to
  *   `maxSessions`, Go x/net's non-strict pool), else it waits in a bounded RFC 9218 priority
  *   queue with a deadline and an `AbortSignal`.
@@ -172,6 +175,10 @@ export class H2Multiplexer implements Transport {
   readonly #defaultAuthorityBytes: number;
   #state: MultiplexerState = { t: 'ready' };
   #dialing: H2Session | undefined;
+  /** Dials that failed in a row; an ahead-of-need dial waits `#aheadDialAt` after one fails. */
+  #dialFailures = 0;
+  /** Monotonic ms before which no session is dialled ahead of need (after a failed dial). */
+  #aheadDialAt = 0;
   #nextSessionId = 0;
   #pingIntervalMs: number;
   #pumping = false;
@@ -538,7 +545,9 @@ export class H2Multiplexer implements Transport {
       if (used < leastInUse) leastInUse = used;
     }
     if (capacity === 0) return false;
-    return (target > 0 && leastInUse >= target) || (threshold > 0 && inUse >= threshold * capacity);
+    const wanted = (target > 0 && leastInUse >= target) || (threshold > 0 && inUse >= threshold * capacity);
+    // After a failed dial, working sessions carry the load: no redial per request while it fails.
+    return wanted && (this.#dialFailures === 0 || this.#o.clock.now() >= this.#aheadDialAt);
   }
 
   #ensureDial(): void {
@@ -559,6 +568,7 @@ export class H2Multiplexer implements Transport {
   #onSessionReady(session: H2Session): void {
     if (this.#dialing === session) this.#dialing = undefined;
     this.#sessionsCreated += 1;
+    this.#dialFailures = 0;
     if (this.#state.t !== 'ready') {
       session.drain('closed');
       return;
@@ -572,6 +582,10 @@ export class H2Multiplexer implements Transport {
     if (session !== undefined && this.#dialing === session) this.#dialing = undefined;
     if (this.#state.t !== 'ready') return;
     this.#connectErrors += 1;
+    this.#dialFailures += 1;
+    // Full jitter over 1 s, 2 s, 4 s … capped at 30 s (cap before jitter), for dials ahead of need only.
+    const ceiling = Math.min(AHEAD_DIAL_BACKOFF_MAX_MS, AHEAD_DIAL_BACKOFF_BASE_MS * 2 ** Math.min(this.#dialFailures - 1, 16));
+    this.#aheadDialAt = this.#o.clock.now() + ceiling * this.#o.random.next();
     this.#o.logger.warn('h2 session dial failed', { origin: this.#o.origin, code: error.code, message: error.message });
     let usable = false;
     for (const s of this.#sessions) if (s !== session && (s.accepting || s.state.t === 'connecting')) usable = true;

@@ -15,8 +15,8 @@ export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
  */
 export const DEFAULT_MAX_SESSIONS = 4;
 /**
- * Streams per session beyond which the next session opens: two sessions at 50 in flight, four
- * at 128+. In h2-throughput this took Berth from 0.91× to 1.2–1.4× one raw node:http2 session.
+ * Streams per session at which the next session opens: a second at 32 in flight, a fourth at
+ * 96. In quick h2-throughput runs this took Berth from 0.91× to 1.2–1.4× one raw node:http2 session.
  */
 export const DEFAULT_TARGET_STREAMS_PER_SESSION = 32;
 /** Queued requests beyond which `request()` fails fast with `ERR_BERTH_QUEUE_FULL`. */
@@ -102,8 +102,8 @@ export interface H2MultiplexerOptions {
    * streams, and spreads requests over them: on several connections the client and the server
    * work in parallel instead of taking turns on one (gRPC's advice to pool channels for
    * throughput). Below it, requests pack onto the busiest session, so extra sessions drain and
-   * close after `idleTimeoutMs` once a burst is over. 0 = a new session only when every slot
-   * is taken. Default 32.
+   * close after `idleTimeoutMs` once a burst is over. 0 (or a value at or above the stream
+   * cap) = a new session only when every slot is taken. Default 32.
    */
   readonly targetStreamsPerSession?: number;
   /** Requests allowed to wait for a stream slot or a session being opened; beyond it `ERR_BERTH_QUEUE_FULL`. At least 1. Default 8192. */

@@ -159,9 +159,10 @@ function buildHandlers(m: MetricSet, guard: LabelGuard, { clock, exemplars }: Re
     queued: URGENCIES.map((urgency) => m.h2_streams_queued.labels(labels, { urgency })),
   }));
   // Marks the start messages this collector counted, so an attempt that started before it did
-  // cannot drive the in-flight gauge below zero. A symbol of this collector on the message
-  // (invisible to other subscribers) instead of a WeakSet: one add and one delete per request
-  // in an ephemeron table cost more than the counters they guard.
+  // cannot drive the in-flight gauge below zero. A symbol only this collector holds, set on the
+  // message (publishers hand out plain, unfrozen objects; the tracer writes traceparent into
+  // them too), instead of a WeakSet: an add and a delete per request in an ephemeron table
+  // cost more than the counters they guard.
   const counted = Symbol('berth.metrics.counted');
   type Marked = RequestStartMessage & { [counted]?: boolean };
 

@@ -72,13 +72,13 @@ interface Dial {
   timer: TimerHandle | undefined;
   /** Set at 'secureConnect'. */
   info: TlsHandshakeInfo | undefined;
+  /** The socket's `emit` before the classifying override (an instrumentation's patch included). */
+  emit: SocketEmit | undefined;
 }
 
 const kDial = Symbol('berth.tls.dial');
 type DialSocket = TLSSocket & { [kDial]?: Dial };
-/** What the classifying `emit` override hands every event to (always with `.call(socket)`). */
-// eslint-disable-next-line @typescript-eslint/unbound-method -- called with the socket as `this`
-const SOCKET_EMIT = tls.TLSSocket.prototype.emit as (this: TLSSocket, event: string | symbol, ...args: unknown[]) => boolean;
+type SocketEmit = (this: TLSSocket, event: string | symbol, ...args: unknown[]) => boolean;
 
 const H1 = ['http/1.1'] as const;
 const H2 = ['h2'] as const;
@@ -175,6 +175,7 @@ export class TlsConfig implements TlsConnector {
       peer: undefined,
       timer: undefined,
       info: undefined,
+      emit: undefined,
     };
     const socket: DialSocket = tls.connect({
       host,
@@ -198,6 +199,8 @@ export class TlsConfig implements TlsConnector {
     // BerthError is put in place where the 'error' event is emitted, on this socket only.
     // After 'secureConnect' only TLS alerts are classified: in TLS 1.3 the client finishes
     // first, so a server that rejects our client certificate says so just afterwards.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the socket as `this`
+    dial.emit = socket.emit as SocketEmit;
     socket.emit = TlsConfig.#classifyingEmit as TLSSocket['emit'];
     socket.once('connect', TlsConfig.#onTcpConnect);
     socket.once('secureConnect', TlsConfig.#onSecureConnect);
@@ -230,13 +233,12 @@ export class TlsConfig implements TlsConnector {
 
   /** Every dialled socket's `emit`: an 'error' of the dial is replaced by its classified BerthError. */
   static #classifyingEmit(this: DialSocket, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'error') {
-      const dial = this[kDial];
-      if (dial !== undefined && dial.state !== 'failed' && (dial.state !== 'secure' || isTlsAlert(args[0]))) {
-        args[0] = dial.config.#fail(dial, args[0]);
-      }
+    // Installed only after kDial and dial.emit are set.
+    const dial = this[kDial] as Dial;
+    if (event === 'error' && dial.state !== 'failed' && (dial.state !== 'secure' || isTlsAlert(args[0]))) {
+      args[0] = dial.config.#fail(dial, args[0]);
     }
-    return SOCKET_EMIT.call(this, event, ...args);
+    return (dial.emit as SocketEmit).call(this, event, ...args);
   }
 
   static #onTcpConnect(this: DialSocket): void {
