@@ -114,6 +114,10 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
   const connectionIndex = new WeakMap<object, number>();
   const sessions = new Set<Http2Session>();
   const streamsPerSession = new Map<Http2Session, number>();
+  /** Highest stream id handed to the handler, per session. */
+  const lastStreamSeen = new Map<Http2Session, number>();
+  /** The last-stream-id this server announced in a GOAWAY, per session. */
+  const goawayLastId = new Map<Http2Session, number>();
   let accepted = 0;
   let peakStreams = 0;
   let maxStreams = options.maxConcurrentStreams ?? 100;
@@ -153,9 +157,23 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
       session.on('close', () => {
         sessions.delete(session);
         streamsPerSession.delete(session);
+        lastStreamSeen.delete(session);
+        goawayLastId.delete(session);
       });
     });
     h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      const session = stream.session;
+      const id = stream.id ?? 0;
+      const announced = session === undefined ? undefined : goawayLastId.get(session);
+      // RFC 9113 §6.8: streams above the last-stream-id of a GOAWAY we sent are not processed.
+      // nghttp2 still hands over HEADERS it reads between submitting the GOAWAY and sending it,
+      // so the promise is kept here: refused, unrecorded, safe for the client to retry.
+      if (announced !== undefined && id > announced) {
+        stream.on('error', () => {});
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      if (session !== undefined) lastStreamSeen.set(session, Math.max(lastStreamSeen.get(session) ?? 0, id));
       handleH2(stream, headers).catch(() => stream.destroy());
     });
     if (options.allowHttp1 === true) {
@@ -321,7 +339,16 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
     peakStreamsPerSession: () => peakStreams,
     activeStreams: () => [...streamsPerSession.values()].reduce((a, b) => a + b, 0),
     goaway(errorCode = http2.constants.NGHTTP2_NO_ERROR) {
-      for (const session of sessions) if (!session.destroyed && !session.closed) session.goaway(errorCode);
+      for (const session of sessions) {
+        if (session.destroyed || session.closed) continue;
+        // The last stream handed to the handler, never more than an earlier GOAWAY announced.
+        const seen = lastStreamSeen.get(session) ?? 0;
+        const last = Math.min(seen, goawayLastId.get(session) ?? seen);
+        goawayLastId.set(session, last);
+        // Node computes the id itself for 0 (nghttp2's last processed stream); the handler above
+        // refuses anything beyond `last` either way.
+        session.goaway(errorCode, last);
+      }
     },
     setMaxConcurrentStreams(n) {
       maxStreams = n;
