@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,7 +36,15 @@ const isBuiltSource = (name: string): boolean => name.endsWith('.ts') && !/\.tes
 export function assertBuilt(): void {
   if (!fromBuild) return;
   const problems: string[] = [];
-  for (const name of ['core-types', 'tls-config', 'https-pool', 'h2-multiplexer', 'ws-pool', 'geo-router', 'metrics', 'testkit']) {
+  // The workspace packages this one depends on (each lives in packages/<name>).
+  const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const names = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies })
+    .filter((dep) => dep.startsWith('@berth/'))
+    .map((dep) => dep.slice('@berth/'.length));
+  for (const name of names) {
     const root = fileURLToPath(new URL(`../../../packages/${name}/`, import.meta.url));
     const built = join(root, 'dist', 'index.js');
     if (!existsSync(built)) problems.push(`${name} has no dist/`);

@@ -34,9 +34,9 @@ async function growth(open: () => Promise<() => Promise<void>>): Promise<{ heap:
  * batch is closed (what each further 100 idle connections cost). The heap goal is read on the
  * warm measurement: that is the memory of the connections.
  */
-async function coldThenWarm(open: () => Promise<() => Promise<void>>): Promise<Record<string, number>> {
-  const cold = await growth(open);
-  const warm = await growth(open);
+async function coldThenWarm(open: (batch: 0 | 1) => Promise<() => Promise<void>>): Promise<Record<string, number>> {
+  const cold = await growth(() => open(0));
+  const warm = await growth(() => open(1));
   // RSS is read cold: in a warm process the second batch reuses pages the first one freed.
   return { heap: warm.heap, heapCold: cold.heap, rss: cold.rss };
 }
@@ -47,10 +47,9 @@ export async function berthIdle(args: Args): Promise<Record<string, number>> {
   // resume the tickets the cold one cached (raw-tls never resumes across its batches either).
   const ca = await testCa();
   const connectors = [0, 1].map(() => createTlsConfig({ ca, useSystemRoots: false, alpnProtocols: ['http/1.1'] }));
-  let batch = 0;
   try {
-    return await coldThenWarm(async () => {
-      const connector = connectors[batch++] as (typeof connectors)[number];
+    return await coldThenWarm(async (batch) => {
+      const connector = connectors[batch] as (typeof connectors)[number];
       const pool = createHttpsPool(args.origin, { tls: connector, maxConnections: args.connections, minIdle: args.connections });
       try {
         await pool.ready();
